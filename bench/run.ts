@@ -1,0 +1,122 @@
+/**
+ * `npm run bench`: speed of the renderers on the example CT. Prints a table and writes
+ * bench/results.json. Figures are medians over repeated runs on this machine, single-threaded.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import '../kernels/register_all_kernels.js';
+import { siddonForwardImpl } from '../kernels/shared/siddon_impl.js';
+import { DRR } from '../lib/drr.js';
+import { invertAffine4 } from '../lib/geometry/matrix4.js';
+import { convert } from '../lib/geometry/pose.js';
+import { worldRays, worldToIndex } from '../lib/geometry/rays.js';
+import { loadExampleCt } from '../lib/io/example_ct.js';
+import type { Subject } from '../lib/subject.js';
+import { runCYardstick } from './c_yardstick.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+interface Row {
+  name: string;
+  backend: string;
+  pixels: number;
+  runs: number;
+  medianMs: number;
+  raysPerSecond: number;
+  voxelStepsPerSecond?: number;
+  note?: string;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/** Median wall time (ms) of `render`, which must finish its work (read its output) before returning. */
+function time(render: () => void, runs: number, warmup = 2): number {
+  for (let i = 0; i < warmup; i++) render();
+  const ms: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    render();
+    ms.push(performance.now() - t0);
+  }
+  return median(ms);
+}
+
+/** Voxel steps of the hello-world rays, counted by the kernel's own traversal. */
+function countSteps(subject: Subject, drrOptions: { sdd: number; height: number; delx: number }, voxelShift: number): number {
+  const drr = new DRR(subject, drrOptions);
+  const steps = tf.tidy(() => {
+    const pose = convert(tf.tensor2d([[0, 0, 0]]), tf.tensor2d([[0, 850, 0]]));
+    const rays = worldRays(pose, drr.detector.targets(), subject.reorient);
+    const inv = invertAffine4(subject.affine);
+    const p = drr.detector.numPixels;
+    const s = worldToIndex(tf.broadcastTo(rays.source.reshape([1, 1, 3]), [1, p, 3]), inv).dataSync() as Float32Array;
+    const t = worldToIndex(rays.target, inv).dataSync() as Float32Array;
+    return siddonForwardImpl(subject.density.dataSync() as Float32Array, subject.density.shape, s, t, p, voxelShift, { alphaMin: -Infinity, alphaMax: Infinity }, new Float64Array(p));
+  });
+  drr.dispose();
+  return steps;
+}
+
+async function main(): Promise<void> {
+  tf.enableProdMode();
+  await tf.setBackend('cpu');
+  const subject = await loadExampleCt();
+  const rows: Row[] = [];
+  const rotation = tf.tensor2d([[0, 0, 0]]);
+  const translation = tf.tensor2d([[0, 850, 0]]);
+  const hello = { sdd: 1020, height: 200, delx: 2 };
+
+  // The fused kernel on the README hello-world case.
+  const fused = new DRR(subject, hello);
+  const fusedMs = time(() => fused.forward(rotation, translation).dispose(), 15);
+  const steps = countSteps(subject, hello, fused.voxelShift);
+  rows.push({ name: 'siddon fused 200x200 hello world', backend: 'cpu', pixels: 40000, runs: 15, medianMs: fusedMs, raysPerSecond: 40000 / (fusedMs / 1000), voxelStepsPerSecond: steps / (fusedMs / 1000), note: `${steps} voxel steps` });
+  fused.dispose();
+
+  // The tensor-op reference, at 64x64 (it holds rays x planes tensors).
+  const small = { sdd: 1020, height: 64, delx: 6.25 };
+  const reference = new DRR(subject, { ...small, implementation: 'reference' });
+  const referenceMs = time(() => reference.forward(rotation, translation).dispose(), 3, 1);
+  rows.push({ name: 'siddon tensor-op reference 64x64', backend: 'cpu', pixels: 4096, runs: 3, medianMs: referenceMs, raysPerSecond: 4096 / (referenceMs / 1000) });
+  reference.dispose();
+  const fusedSmall = new DRR(subject, small);
+  const fusedSmallMs = time(() => fusedSmall.forward(rotation, translation).dispose(), 15);
+  rows.push({ name: 'siddon fused 64x64 (same case)', backend: 'cpu', pixels: 4096, runs: 15, medianMs: fusedSmallMs, raysPerSecond: 4096 / (fusedSmallMs / 1000), note: `${(referenceMs / fusedSmallMs).toFixed(0)}x faster than the reference` });
+  fusedSmall.dispose();
+
+  // The C yardstick on the same volume and geometry (source 850 mm from the isocentre, 200x200, delx 2).
+  const c = runCYardstick(resolve(here, '../../shared/bench/siddon_c.c'), subject.density.dataSync() as Float32Array, subject.density.shape as [number, number, number], [3, 3, 3], { height: 200, width: 200, delx: 2, sdd: 1020, sourceDistance: 850 });
+  if (typeof c === 'string') {
+    console.log(`(C yardstick skipped: ${c})`);
+  } else {
+    rows.push({ name: 'C yardstick 200x200 (single thread, -O3)', backend: 'native', pixels: 40000, runs: 20, medianMs: c.ms, raysPerSecond: 40000 / (c.ms / 1000), voxelStepsPerSecond: c.stepsPerSecond, note: `best of 20; ours/C = ${(fusedMs / c.ms).toFixed(2)}` });
+  }
+  tf.dispose([rotation, translation]);
+  subject.dispose();
+
+  console.log(`tfdrr bench: node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown cpu'}), tfjs ${tf.version.tfjs}`);
+  console.table(
+    rows.map((r) => ({
+      case: r.name,
+      backend: r.backend,
+      'median ms': r.medianMs.toFixed(1),
+      'rays/s': r.raysPerSecond.toExponential(2),
+      'voxel steps/s': r.voxelStepsPerSecond?.toExponential(2) ?? '',
+      note: r.note ?? '',
+    })),
+  );
+  const out = join(here, 'results.json');
+  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), node: process.version, cores: cpus().length, cpu: cpus()[0]?.model, tfjs: tf.version.tfjs, rows }, null, 2) + '\n');
+  console.log(`wrote ${out}`);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

