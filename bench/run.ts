@@ -55,9 +55,11 @@ function countSteps(subject: Subject, drrOptions: { sdd: number; height: number;
     const rays = worldRays(pose, drr.detector.targets(), subject.reorient);
     const inv = invertAffine4(subject.affine);
     const p = drr.detector.numPixels;
-    const s = worldToIndex(tf.broadcastTo(rays.source.reshape([1, 1, 3]), [1, p, 3]), inv).dataSync() as Float32Array;
+    const s = worldToIndex(rays.source, inv).dataSync() as Float32Array;
     const t = worldToIndex(rays.target, inv).dataSync() as Float32Array;
-    return siddonForwardImpl(subject.density.dataSync() as Float32Array, subject.density.shape, s, t, p, voxelShift, { alphaMin: -Infinity, alphaMax: Infinity }, new Float64Array(p));
+    const density = subject.density.dataSync() as Float32Array;
+    const attrs = { voxelShift, alphaMin: -Infinity, alphaMax: Infinity, reduce: 'sum', channels: 1 } as const;
+    return siddonForwardImpl({ density, shape: subject.density.shape, source: s, target: t, nRays: p, raysPerSource: p, mask: null }, attrs, new Float64Array(p));
   });
   drr.dispose();
   return steps;
@@ -86,6 +88,49 @@ async function main(): Promise<void> {
   const volumeMs = time(() => volumeGrad(subject.density).dispose(), 10);
   rows.push({ name: 'siddon fused 200x200 forward + volume backward', backend: 'cpu', pixels: 40000, runs: 10, medianMs: volumeMs, raysPerSecond: 40000 / (volumeMs / 1000), note: `${(volumeMs / fusedMs).toFixed(2)}x the forward` });
   fused.dispose();
+
+  // Trilinear (DiffDRR's sampling renderer), 100 and 500 points per ray.
+  const trilinear = new DRR(subject, { ...hello, renderer: 'trilinear' });
+  for (const nPoints of [100, 500]) {
+    const ms = time(() => trilinear.forward(rotation, translation, { nPoints }).dispose(), 5);
+    rows.push({ name: `trilinear fused 200x200, ${nPoints} points`, backend: 'cpu', pixels: 40000, runs: 5, medianMs: ms, raysPerSecond: 40000 / (ms / 1000), note: `${(ms / fusedMs).toFixed(2)}x Siddon's forward` });
+  }
+  const trilinearGrad = tf.grads((r: tf.Tensor, t: tf.Tensor) => trilinear.forward(r, t, { nPoints: 500 }).sum());
+  const trilinearGradMs = time(() => tf.dispose(trilinearGrad([rotation, translation])), 3, 1);
+  rows.push({ name: 'trilinear fused 200x200, 500 points, forward + pose backward', backend: 'cpu', pixels: 40000, runs: 3, medianMs: trilinearGradMs, raysPerSecond: 40000 / (trilinearGradMs / 1000) });
+  trilinear.dispose();
+
+  // Memory: 512x512, 4 poses, forward + pose backward (Siddon).
+  {
+    const big = new DRR(subject, { sdd: 1020, height: 512, delx: 0.8 });
+    const rot4 = tf.tensor2d([[0, 0, 0], [0.1, 0, 0], [0, 0.1, 0], [0, 0, 0.1]]);
+    const trans4 = tf.tensor2d([[0, 850, 0], [0, 850, 0], [0, 850, 0], [0, 850, 0]]);
+    const rssBefore = process.memoryUsage().rss;
+    const bytesBefore = tf.memory().numBytes;
+    let peakRss = rssBefore;
+    let peakBytes = bytesBefore;
+    const grad4 = tf.grads((r: tf.Tensor, t: tf.Tensor) => {
+      const img = big.forward(r, t);
+      peakBytes = Math.max(peakBytes, tf.memory().numBytes);
+      return img.sum();
+    });
+    const ms = time(() => {
+      tf.dispose(grad4([rot4, trans4]));
+      peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    }, 3, 1);
+    const mb = (n: number) => (n / 2 ** 20).toFixed(0);
+    rows.push({
+      name: 'siddon fused 512x512 x 4 poses, forward + pose backward',
+      backend: 'cpu',
+      pixels: 4 * 512 * 512,
+      runs: 3,
+      medianMs: ms,
+      raysPerSecond: (4 * 512 * 512) / (ms / 1000),
+      note: `peak RSS +${mb(peakRss - rssBefore)} MiB, tf.memory +${mb(peakBytes - bytesBefore)} MiB (volume ${mb(subject.density.size * 4)} MiB)`,
+    });
+    tf.dispose([rot4, trans4]);
+    big.dispose();
+  }
 
   // The tensor-op reference, at 64x64 (it holds rays x planes tensors).
   const small = { sdd: 1020, height: 64, delx: 6.25 };

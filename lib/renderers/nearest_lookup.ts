@@ -38,3 +38,19 @@ export function nearestLookup(density: tf.Tensor3D, points: tf.Tensor, voxelShif
   });
   return lookup(density, points);
 }
+
+/**
+ * One-hot `[..., channels]` of the integer labels of `mask` at `points` (nearest voxel, label 0
+ * outside), with no gradient: the integer work stays inside a `customGrad` forward.
+ */
+export function nearestLabelsOneHot(mask: tf.Tensor3D, points: tf.Tensor, voxelShift: number, channels: number): tf.Tensor {
+  const oneHot = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [m, pts] = args as [tf.Tensor3D, tf.Tensor];
+    const labels = tf.cast(nearestLookup(m, pts, voxelShift), 'int32');
+    return {
+      value: tf.cast(tf.oneHot(labels, channels), 'float32'),
+      gradFunc: () => [tf.zerosLike(m), tf.zerosLike(pts)],
+    };
+  });
+  return oneHot(mask, points);
+}

@@ -9,8 +9,8 @@
  * alphas clipped to [alphaMin, alphaMax], with the finite bounds added as extra breakpoints.
  */
 import * as tf from '@tensorflow/tfjs';
-import { alphaRangeOf, type SiddonOptions } from '../ops/siddon.js';
-import { nearestLookup } from './nearest_lookup.js';
+import { siddonAttrsOf, type SiddonOptions } from '../ops/siddon.js';
+import { nearestLabelsOneHot, nearestLookup } from './nearest_lookup.js';
 import { sortAscending } from './sort_ascending.js';
 
 /** Plane alphas of one axis: `(k - voxelShift - s_a) / d_a` for `k = 0..n`, shape `[R, n+1]`. */
@@ -25,15 +25,15 @@ function planeAlphas(s: tf.Tensor1D, d: tf.Tensor1D, n: number, voxelShift: numb
 
 /**
  * Line integrals of `density` `[X, Y, Z]` along rays `source -> target` (index coordinates;
- * `target` `[R, 3]`, `source` `[S, 3]` with one start per R/S consecutive rays, as the fused op), in units of the ray length: `sum_k density[voxel(mid_k)] (alpha_{k+1} - alpha_k)`.
+ * `target` `[R, 3]`, `source` `[S, 3]` with one start per R/S consecutive rays, as the fused op),
+ * in units of the ray length: `sum_k density[voxel(mid_k)] (alpha_{k+1} - alpha_k)`, or the max
+ * over k, per label channel with a mask.
  *
- * @param options `voxelShift` (default 0.5) and the alpha range (default the whole line), as the
- *   fused op `siddon`.
- * @returns float32 `[R]`.
+ * @param options as the fused op `siddon` (voxelShift default 0.5, the whole line, 'sum', no mask).
+ * @returns float32 `[R, C]`.
  */
-export function siddonReference(density: tf.Tensor3D, sources: tf.Tensor2D, target: tf.Tensor2D, options: SiddonOptions = {}): tf.Tensor1D {
-  const voxelShift = options.voxelShift ?? 0.5;
-  const { alphaMin, alphaMax } = alphaRangeOf(options);
+export function siddonReference(density: tf.Tensor3D, sources: tf.Tensor2D, target: tf.Tensor2D, options: SiddonOptions = {}): tf.Tensor2D {
+  const { voxelShift, alphaMin, alphaMax, reduce, channels } = siddonAttrsOf(density, options);
   return tf.tidy(() => {
     const [nx, ny, nz] = density.shape;
     const nRays = target.shape[0];
@@ -55,7 +55,13 @@ export function siddonReference(density: tf.Tensor3D, sources: tf.Tensor2D, targ
     const lengths = tf.sub(hi, lo);
     const mids = tf.mul(tf.add(hi, lo), 0.5);
     const points = tf.add(source.reshape([nRays, 1, 3]), tf.mul(mids.reshape([nRays, m - 1, 1]), d.reshape([nRays, 1, 3])));
-    const values = nearestLookup(density, points, voxelShift);
-    return tf.sum(tf.mul(values, lengths), 1) as tf.Tensor1D;
+    let segments: tf.Tensor = tf.mul(nearestLookup(density, points, voxelShift), lengths); // [R, M-1]
+    if (channels > 1) {
+      // each segment in the channel of its voxel's label: [R, M-1, C]
+      segments = tf.mul(segments.expandDims(2), nearestLabelsOneHot(options.mask as tf.Tensor3D, points, voxelShift, channels));
+    } else {
+      segments = segments.expandDims(2);
+    }
+    return (reduce === 'max' ? tf.max(segments, 1) : tf.sum(segments, 1)) as tf.Tensor2D;
   });
 }

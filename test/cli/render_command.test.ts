@@ -88,6 +88,19 @@ describe('parseRenderArgs', () => {
     expect(o.pose.rotation).toEqual([-1, -2, -3]);
   });
 
+  test.each([
+    ['axis_angle', [0.1, -0.2, 0.3]],
+    ['quaternion', [0.95, 0.1, -0.2, 0.05]],
+    ['rotation_6d', [1, 0, 0, 0, 1, 0]],
+    ['rotation_9d', [1, 0, 0, 0, 1, 0, 0, 0, 1]],
+    ['rotation_10d', [-1, 0, 0, 0, 0, 0, 0, 0, 0, 0]],
+    ['quaternion_adjugate', [1, 0, 0, 0, 0, 0, 0, 0, 0, 0]],
+    ['se3_log_map', [0.1, -0.2, 0.3]],
+  ])('--parameterization %s takes its number of rotation parameters and a translation', (parameterization, rotation) => {
+    const o = parseRenderArgs(['--parameterization', parameterization, '--rotation', rotation.join(','), '--translation', '5,850,20']);
+    expect(o.pose).toEqual({ parameterization, convention: 'ZXY', degrees: false, rotation, translation: [5, 850, 20] });
+  });
+
   test('matrix parameterization takes 16 numbers row-major and no translation', () => {
     const pose = [1, 0, 0, 0, 0, 1, 0, 850, 0, 0, 1, 0, 0, 0, 0, 1];
     const o = parseRenderArgs(['--parameterization', 'matrix', '--rotation', pose.join(',')]);
@@ -118,7 +131,11 @@ describe('parseRenderArgs', () => {
       ['--parameterization', 'matrix', '--rotation', '1,0,0,0,0,1,0,0,0,0,1,0,0,0,0,1', '--degrees'],
       '--degrees does not apply to --parameterization matrix (the 4x4 pose holds the translation)',
     ],
-    [['--parameterization', 'quaternion'], "option '--parameterization <name>' argument 'quaternion' is invalid. Allowed choices are euler_angles, matrix."],
+    [['--parameterization', 'quaternions'], "option '--parameterization <name>' argument 'quaternions' is invalid. Allowed choices are axis_angle, euler_angles, matrix, quaternion, quaternion_adjugate, rotation_6d, rotation_9d, rotation_10d, se3_log_map."],
+    [['--parameterization', 'quaternion'], '--rotation: quaternion needs 4 numbers, got 3 (0,0,0)'],
+    [['--parameterization', 'rotation_10d', '--rotation', '1,2,3,4,5,6,7,8,9'], '--rotation: rotation_10d needs 10 numbers, got 9 (1,2,3,4,5,6,7,8,9)'],
+    [['--parameterization', 'axis_angle', '--degrees'], '--degrees applies to --parameterization euler_angles only, not axis_angle'],
+    [['--parameterization', 'quaternion', '--rotation', '1,0,0,0', '--convention', 'XYZ'], '--convention applies to --parameterization euler_angles only, not quaternion'],
     [['--orientation', 'LR'], "option '--orientation <view>' argument 'LR' is invalid. Allowed choices are AP, PA, none."],
     [['--convention', 'XXY'], /^--convention: expected 3 letters over X, Y, Z/],
     [['--bit-depth', '12'], "option '--bit-depth <bits>' argument '12' is invalid. Allowed choices are 8, 16."],

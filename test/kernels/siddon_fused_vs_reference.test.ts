@@ -6,23 +6,11 @@ import * as tf from '@tensorflow/tfjs';
 import { siddonForwardImpl, type VolumeShape } from '../../kernels/shared/siddon_impl.js';
 import { siddon } from '../../lib/ops/siddon.js';
 import { siddonReference } from '../../lib/renderers/siddon_reference.js';
-import { maxRelativeError, seededRandom, useCpuBackend } from '../helpers/tf_setup.js';
+import { maxRelativeError, useCpuBackend } from '../helpers/tf_setup.js';
+import { randomRayCase } from '../helpers/random_rays.js';
 
 beforeAll(useCpuBackend);
 
-function randomCase(seed: number, shape: VolumeShape, nRays: number) {
-  const rand = seededRandom(seed);
-  const volume = Float32Array.from({ length: shape[0] * shape[1] * shape[2] }, () => rand());
-  // endpoints around the volume, many rays crossing it, some starting or ending inside
-  const point = () => [0, 1, 2].map((a) => rand(-0.6 * shape[a], 1.6 * shape[a]));
-  const source = new Float32Array(3 * nRays);
-  const target = new Float32Array(3 * nRays);
-  for (let r = 0; r < nRays; r++) {
-    source.set(point(), 3 * r);
-    target.set(point(), 3 * r);
-  }
-  return { volume, source, target };
-}
 
 const ranges = [
   { name: 'the whole line', alphaMin: -Infinity, alphaMax: Infinity },
@@ -32,7 +20,7 @@ const ranges = [
 describe.each([0.5, 0])('fused kernel = tensor-op reference (voxelShift %d)', (voxelShift) => {
   test.each(ranges)('random rays through random volumes, $name', ({ alphaMin, alphaMax }) => {
     for (const [seed, shape] of [[1, [5, 6, 7]], [2, [9, 4, 3]], [3, [1, 8, 8]]] as Array<[number, VolumeShape]>) {
-      const { volume, source, target } = randomCase(seed, shape, 400);
+      const { volume, source, target } = randomRayCase(seed, shape, 400);
       const [fused, reference] = tf.tidy(() => {
         const vol = tf.tensor3d(volume, [...shape]);
         const s = tf.tensor2d(source, [400, 3]);
@@ -48,14 +36,16 @@ describe.each([0.5, 0])('fused kernel = tensor-op reference (voxelShift %d)', (v
 
 describe('tf.grad through the reference = finite differences of a float64 evaluation', () => {
   const shape: VolumeShape = [5, 6, 7];
-  const { volume, source, target } = randomCase(7, shape, 12);
+  const nRays = 24;
+  const { volume, source, target } = randomRayCase(7, shape, nRays);
   const voxelShift = 0.5;
   const range = { alphaMin: 0, alphaMax: 1 };
 
   /** Double-precision line integral of one ray, with endpoints given as doubles. */
   function integral64(vol: Float32Array | Float64Array, s: number[], t: number[]): number {
     const out = new Float64Array(1);
-    siddonForwardImpl(vol, shape, Float64Array.from(s), Float64Array.from(t), 1, voxelShift, range, out);
+    const rays = { density: vol, shape, source: Float64Array.from(s), target: Float64Array.from(t), nRays: 1, raysPerSource: 1, mask: null };
+    siddonForwardImpl(rays, { voxelShift, ...range, reduce: 'sum', channels: 1 }, out);
     return out[0];
   }
 
@@ -63,11 +53,11 @@ describe('tf.grad through the reference = finite differences of a float64 evalua
     const [gs, gt] = tf.tidy(() => {
       const vol = tf.tensor3d(volume, [...shape]);
       const f = (s: tf.Tensor, t: tf.Tensor) => siddonReference(vol, s as tf.Tensor2D, t as tf.Tensor2D, { voxelShift, ...range }).sum();
-      return tf.grads(f)([tf.tensor2d(source, [12, 3]), tf.tensor2d(target, [12, 3])]).map((g) => g.dataSync());
+      return tf.grads(f)([tf.tensor2d(source, [nRays, 3]), tf.tensor2d(target, [nRays, 3])]).map((g) => g.dataSync());
     });
     const h = 1e-5;
     let checked = 0;
-    for (let r = 0; r < 12; r++) {
+    for (let r = 0; r < nRays; r++) {
       const s = Array.from(source.subarray(3 * r, 3 * r + 3));
       const t = Array.from(target.subarray(3 * r, 3 * r + 3));
       if (integral64(volume, s, t) === 0) continue;
@@ -93,7 +83,7 @@ describe('tf.grad through the reference = finite differences of a float64 evalua
 
   test('d/d density: each voxel gets the ray length inside it', () => {
     const grad = tf.tidy(() => {
-      const f = (v: tf.Tensor) => siddonReference(v as tf.Tensor3D, tf.tensor2d(source, [12, 3]), tf.tensor2d(target, [12, 3]), { voxelShift, ...range }).sum();
+      const f = (v: tf.Tensor) => siddonReference(v as tf.Tensor3D, tf.tensor2d(source, [nRays, 3]), tf.tensor2d(target, [nRays, 3]), { voxelShift, ...range }).sum();
       return tf.grad(f)(tf.tensor3d(volume, [...shape])).dataSync();
     });
     // The integral is linear in the density: its derivative is the integral of a one-hot volume.
@@ -102,7 +92,7 @@ describe('tf.grad through the reference = finite differences of a float64 evalua
       oneHot.fill(0);
       oneHot[v] = 1;
       let expected = 0;
-      for (let r = 0; r < 12; r++) {
+      for (let r = 0; r < nRays; r++) {
         expected += integral64(oneHot, Array.from(source.subarray(3 * r, 3 * r + 3)), Array.from(target.subarray(3 * r, 3 * r + 3)));
       }
       expect(Math.abs(grad[v] - expected)).toBeLessThan(1e-5 * Math.max(1, expected));

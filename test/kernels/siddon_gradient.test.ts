@@ -6,24 +6,16 @@ import * as tf from '@tensorflow/tfjs';
 import { siddonForwardImpl, type VolumeShape } from '../../kernels/shared/siddon_impl.js';
 import { siddon, type SiddonOptions } from '../../lib/ops/siddon.js';
 import { siddonReference } from '../../lib/renderers/siddon_reference.js';
-import { maxRelativeError, seededRandom, useCpuBackend } from '../helpers/tf_setup.js';
+import { maxRelativeError, useCpuBackend } from '../helpers/tf_setup.js';
+import { randomRayCase } from '../helpers/random_rays.js';
 
 beforeAll(useCpuBackend);
 
-function randomCase(seed: number, shape: VolumeShape, nRays: number, nSources: number) {
-  const rand = seededRandom(seed);
-  const volume = Float32Array.from({ length: shape[0] * shape[1] * shape[2] }, () => rand());
-  const point = () => [0, 1, 2].map((a) => rand(-0.6 * shape[a], 1.6 * shape[a]));
-  const source = Float32Array.from({ length: 3 * nSources }, (_, i) => point()[i % 3]);
-  const target = Float32Array.from({ length: 3 * nRays }, (_, i) => point()[i % 3]);
-  const weights = Float32Array.from({ length: nRays }, () => rand(-1, 2));
-  return { volume, source, target, weights };
-}
 
-type Render = (d: tf.Tensor3D, s: tf.Tensor2D, t: tf.Tensor2D, o: SiddonOptions) => tf.Tensor1D;
+type Render = (d: tf.Tensor3D, s: tf.Tensor2D, t: tf.Tensor2D, o: SiddonOptions) => tf.Tensor2D;
 
 /** Gradients of sum(w * render) with respect to density, source and target. */
-function gradients(render: Render, c: ReturnType<typeof randomCase>, shape: VolumeShape, nSources: number, options: SiddonOptions): Float32Array[] {
+function gradients(render: Render, c: ReturnType<typeof randomRayCase>, shape: VolumeShape, nSources: number, options: SiddonOptions): Float32Array[] {
   return tf.tidy(() => {
     const w = tf.tensor1d(c.weights);
     const f = (d: tf.Tensor, s: tf.Tensor, t: tf.Tensor) => tf.sum(tf.mul(render(d as tf.Tensor3D, s as tf.Tensor2D, t as tf.Tensor2D, options), w));
@@ -42,7 +34,7 @@ describe.each([
     { voxelShift: 0.5, alphaMin: 0, alphaMax: 1 },
   ])('voxelShift $voxelShift, alpha in [$alphaMin, $alphaMax]', (options) => {
     const shape: VolumeShape = [6, 5, 7];
-    const c = randomCase(11, shape, nRays, nSources);
+    const c = randomRayCase(11, shape, nRays, nSources);
     const fused = gradients(siddon, c, shape, nSources, options);
     const reference = gradients(siddonReference, c, shape, nSources, options);
     for (const [name, i] of [['density', 0], ['source', 1], ['target', 2]] as const) {
@@ -56,7 +48,7 @@ describe.each([
 test('analytic d/d endpoints = central finite differences of the float64 forward, per ray', () => {
   const shape: VolumeShape = [5, 6, 7];
   const nRays = 40;
-  const c = randomCase(5, shape, nRays, nRays);
+  const c = randomRayCase(5, shape, nRays, nRays);
   const options = { voxelShift: 0.5, alphaMin: -Infinity, alphaMax: Infinity };
   const grads = tf.tidy(() => {
     const f = (s: tf.Tensor, t: tf.Tensor) => tf.sum(siddon(tf.tensor3d(c.volume, [...shape]), s as tf.Tensor2D, t as tf.Tensor2D, options));
@@ -66,7 +58,8 @@ test('analytic d/d endpoints = central finite differences of the float64 forward
   tf.dispose(grads);
   const integral64 = (s: number[], t: number[]) => {
     const out = new Float64Array(1);
-    siddonForwardImpl(c.volume, shape, Float64Array.from(s), Float64Array.from(t), 1, 0.5, options, out);
+    const rays = { density: c.volume, shape, source: Float64Array.from(s), target: Float64Array.from(t), nRays: 1, raysPerSource: 1, mask: null };
+    siddonForwardImpl(rays, { ...options, reduce: 'sum', channels: 1 }, out);
     return out[0];
   };
   let checked = 0;
@@ -93,7 +86,7 @@ test('analytic d/d endpoints = central finite differences of the float64 forward
 
 test('gradients leave tf.memory().numTensors flat', () => {
   const shape: VolumeShape = [4, 4, 4];
-  const c = randomCase(3, shape, 50, 50);
+  const c = randomRayCase(3, shape, 50, 50);
   const vol = tf.tensor3d(c.volume, [...shape]);
   const s = tf.tensor2d(c.source, [50, 3]);
   const t = tf.tensor2d(c.target, [50, 3]);

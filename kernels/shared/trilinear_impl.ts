@@ -1,0 +1,359 @@
+/**
+ * Trilinear forward: DiffDRR's `Trilinear` renderer as a loop over rays and samples, summed in
+ * double precision, with no allocation per ray or per sample and the volume read in place.
+ * Pure typed-array code for every CPU-side backend; the backward kernels reuse the sampler.
+ *
+ * Geometry (one convention, written here): the volume is C-order `[X, Y, Z]` (k fastest, flat
+ * index `(i Y + j) Z + k`). Ray `r` samples `p_k = s + alpha_k (t - s)`,
+ * `alpha_k = lo + (hi - lo) k / (n - 1)`, `k = 0..n-1`, and reads the trilinear interpolation of
+ * the voxel values at continuous index `q = p + voxelShift - 0.5`: corners `floor(q) + {0, 1}` per
+ * axis, weights `1 - frac(q)` and `frac(q)`, corners outside `[0, N - 1]` reading 0 (grid_sample's
+ * zero padding). A sample therefore touches the volume only when `floor(q)` lies in `[-1, N - 1]`
+ * on every axis. The pixel is `step * sum_k f(p_k)`, `step = (hi - lo) / (n - 1)`.
+ */
+import type { VolumeRays } from './volume_rays.js';
+import type { VolumeShape } from './siddon_walker.js';
+
+export type { VolumeShape } from './siddon_walker.js';
+
+/** The arrays of a Trilinear call (see `volume_rays.ts`). */
+export type TrilinearRays = VolumeRays;
+
+/** How the rays are sampled: the voxel shift, the number of samples and the global range. */
+export interface TrilinearSampling {
+  /** Voxel `i`'s value sits at index `i + 0.5 - voxelShift` (see `TrilinearAttrs`). */
+  voxelShift: number;
+  /** Samples per ray, >= 2. */
+  nPoints: number;
+  /** The alpha range `[lo, hi]` sampled (the same for every ray). */
+  lo: number;
+  hi: number;
+}
+
+/** Where `TrilinearSampler.integrate` writes its per-ray sums (indices into a `Float64Array(7)`). */
+export const RaySum = {
+  /** `F = sum_k f(p_k)`. */
+  Value: 0,
+  /** `A = sum_k grad f(p_k)` (3 entries, x y z), with the gradient only. */
+  Gradient: 1,
+  /** `B = sum_k u_k grad f(p_k)`, `u_k = k / (n - 1)` (3 entries), with the gradient only. */
+  WeightedGradient: 4,
+} as const;
+
+/**
+ * Samples rays through one volume: `start()` sets up a ray, then `integrate()` sums its samples
+ * (value, and the gradient terms of the backward pass) or `scatter()` spreads a weight onto the
+ * voxels it reads. The per-sample loops keep their state in locals (faster in V8 than fields)
+ * and reuse the 8 corner values while consecutive samples stay in one cell.
+ */
+export class TrilinearSampler {
+  private readonly density: Float32Array | Float64Array;
+  private readonly nx: number;
+  private readonly ny: number;
+  private readonly nz: number;
+  private readonly strideX: number;
+  private readonly strideY: number;
+  private readonly shift: number;
+  private readonly lo: number;
+  /** Alpha between consecutive samples, `(hi - lo) / (n - 1)`. */
+  readonly alphaStep: number;
+  /** Samples per ray. */
+  readonly nPoints: number;
+
+  /** Direction of the current ray, `target - source` (index units). */
+  dx = 0;
+  dy = 0;
+  dz = 0;
+  /** Samples `k` in [kBegin, kEnd) may touch the volume; the others read 0 (a superset, checked per sample). */
+  kBegin = 0;
+  kEnd = 0;
+
+  /** `q` at sample 0 of the current ray, and its increment per sample. */
+  private ox = 0;
+  private oy = 0;
+  private oz = 0;
+  private ex = 0;
+  private ey = 0;
+  private ez = 0;
+
+  constructor(density: Float32Array | Float64Array, shape: VolumeShape, sampling: TrilinearSampling) {
+    this.density = density;
+    [this.nx, this.ny, this.nz] = shape;
+    this.strideX = shape[1] * shape[2];
+    this.strideY = shape[2];
+    this.shift = sampling.voxelShift - 0.5;
+    this.lo = sampling.lo;
+    this.nPoints = sampling.nPoints;
+    this.alphaStep = (sampling.hi - sampling.lo) / (sampling.nPoints - 1);
+  }
+
+  /**
+   * Sets up the ray from `s` to `t` (index coordinates) and its range of samples.
+   * @returns false if no sample can touch the volume.
+   */
+  start(sx: number, sy: number, sz: number, tx: number, ty: number, tz: number): boolean {
+    const dx = tx - sx;
+    const dy = ty - sy;
+    const dz = tz - sz;
+    this.dx = dx;
+    this.dy = dy;
+    this.dz = dz;
+    this.ox = sx + this.shift + this.lo * dx;
+    this.oy = sy + this.shift + this.lo * dy;
+    this.oz = sz + this.shift + this.lo * dz;
+    this.ex = this.alphaStep * dx;
+    this.ey = this.alphaStep * dy;
+    this.ez = this.alphaStep * dz;
+    this.kBegin = 0;
+    this.kEnd = this.nPoints;
+    return this.clip(this.ox, this.ex, this.nx) && this.clip(this.oy, this.ey, this.ny) && this.clip(this.oz, this.ez, this.nz);
+  }
+
+  /** Narrows [kBegin, kEnd) to the samples with `o + k e` in [-1, n) (widened by one sample for rounding). */
+  private clip(o: number, e: number, n: number): boolean {
+    if (e === 0) {
+      if (!(o >= -1 && o < n)) this.kEnd = 0;
+    } else {
+      const a = (-1 - o) / e;
+      const b = (n - o) / e;
+      const first = Math.ceil(a < b ? a : b) - 1;
+      const last = Math.floor(a < b ? b : a) + 1;
+      if (first > this.kBegin) this.kBegin = first;
+      if (last + 1 < this.kEnd) this.kEnd = last + 1;
+    }
+    return this.kBegin < this.kEnd;
+  }
+
+  /**
+   * Sums the current ray's samples into `sums` (indexed by {@link RaySum}): `F`, and with
+   * `withGradient` also `A` and `B`, where `grad f` is the gradient of the interpolation with
+   * respect to the position (one-sided on cell faces: the cell `floor(q)` is used).
+   *
+   * @returns the number of samples that touched the volume.
+   */
+  integrate(sums: Float64Array, withGradient: boolean): number {
+    const { density: d, nx, ny, nz, strideX: sx, strideY: sy, ox, oy, oz, ex, ey, ez, kEnd } = this;
+    const invN1 = 1 / (this.nPoints - 1);
+    let f = 0;
+    let ax = 0;
+    let ay = 0;
+    let az = 0;
+    let bx = 0;
+    let by = 0;
+    let bz = 0;
+    let samples = 0;
+    // The corners of the last interior cell read (flat index of its lower corner, -1 if none).
+    let cell = -1;
+    let c000 = 0;
+    let c001 = 0;
+    let c010 = 0;
+    let c011 = 0;
+    let c100 = 0;
+    let c101 = 0;
+    let c110 = 0;
+    let c111 = 0;
+    const lastX = nx - 1;
+    const lastY = ny - 1;
+    const lastZ = nz - 1;
+    for (let k = this.kBegin; k < kEnd; k++) {
+      const qx = ox + k * ex;
+      const qy = oy + k * ey;
+      const qz = oz + k * ez;
+      let i0: number;
+      let j0: number;
+      let k0: number;
+      if (qx >= 0 && qx < lastX && qy >= 0 && qy < lastY && qz >= 0 && qz < lastZ) {
+        // An interior cell (the common case): floor by truncation, corners read once per cell.
+        i0 = qx | 0;
+        j0 = qy | 0;
+        k0 = qz | 0;
+        const base = i0 * sx + j0 * sy + k0;
+        if (base !== cell) {
+          cell = base;
+          c000 = d[base];
+          c001 = d[base + 1];
+          c010 = d[base + sy];
+          c011 = d[base + sy + 1];
+          c100 = d[base + sx];
+          c101 = d[base + sx + 1];
+          c110 = d[base + sx + sy];
+          c111 = d[base + sx + sy + 1];
+        }
+      } else if (qx >= -1 && qx < nx && qy >= -1 && qy < ny && qz >= -1 && qz < nz) {
+        // A cell on a face of the volume: corners outside read 0. (floor(q) for q >= -1.)
+        i0 = ((qx + 1) | 0) - 1;
+        j0 = ((qy + 1) | 0) - 1;
+        k0 = ((qz + 1) | 0) - 1;
+        const base = i0 * sx + j0 * sy + k0;
+        cell = -1;
+        const x0 = i0 >= 0;
+        const x1 = i0 < lastX;
+        const y0 = j0 >= 0;
+        const y1 = j0 < lastY;
+        const z0 = k0 >= 0;
+        const z1 = k0 < lastZ;
+        c000 = x0 && y0 && z0 ? d[base] : 0;
+        c001 = x0 && y0 && z1 ? d[base + 1] : 0;
+        c010 = x0 && y1 && z0 ? d[base + sy] : 0;
+        c011 = x0 && y1 && z1 ? d[base + sy + 1] : 0;
+        c100 = x1 && y0 && z0 ? d[base + sx] : 0;
+        c101 = x1 && y0 && z1 ? d[base + sx + 1] : 0;
+        c110 = x1 && y1 && z0 ? d[base + sx + sy] : 0;
+        c111 = x1 && y1 && z1 ? d[base + sx + sy + 1] : 0;
+      } else {
+        continue; // zero padding only (NaN too)
+      }
+      samples++;
+      const fx = qx - i0;
+      const fy = qy - j0;
+      const fz = qz - k0;
+      const dz00 = c001 - c000;
+      const dz01 = c011 - c010;
+      const dz10 = c101 - c100;
+      const dz11 = c111 - c110;
+      const c00 = c000 + fz * dz00;
+      const c01 = c010 + fz * dz01;
+      const c10 = c100 + fz * dz10;
+      const c11 = c110 + fz * dz11;
+      const c0 = c00 + fy * (c01 - c00);
+      const c1 = c10 + fy * (c11 - c10);
+      const gx = c1 - c0;
+      f += c0 + fx * gx;
+      if (withGradient) {
+        const gy = c01 - c00 + fx * (c11 - c10 - (c01 - c00));
+        const gz0 = dz00 + fy * (dz01 - dz00);
+        const gz = gz0 + fx * (dz10 + fy * (dz11 - dz10) - gz0);
+        const u = k * invN1;
+        ax += gx;
+        ay += gy;
+        az += gz;
+        bx += u * gx;
+        by += u * gy;
+        bz += u * gz;
+      }
+    }
+    sums[RaySum.Value] = f;
+    if (withGradient) {
+      sums[RaySum.Gradient] = ax;
+      sums[RaySum.Gradient + 1] = ay;
+      sums[RaySum.Gradient + 2] = az;
+      sums[RaySum.WeightedGradient] = bx;
+      sums[RaySum.WeightedGradient + 1] = by;
+      sums[RaySum.WeightedGradient + 2] = bz;
+    }
+    return samples;
+  }
+
+  /**
+   * Adds `w` times the trilinear weights of each of the current ray's samples to `out` (a volume;
+   * corners inside only). The weights of consecutive samples in one interior cell are summed in
+   * locals and added to `out` when the ray leaves the cell.
+   */
+  scatter(out: Float64Array, w: number): void {
+    const { nx, ny, nz, strideX: sx, strideY: sy, ox, oy, oz, ex, ey, ez, kEnd } = this;
+    // The pending interior cell (flat index of its lower corner, -1 if none) and its weight sums.
+    let cell = -1;
+    let s000 = 0;
+    let s001 = 0;
+    let s010 = 0;
+    let s011 = 0;
+    let s100 = 0;
+    let s101 = 0;
+    let s110 = 0;
+    let s111 = 0;
+    const lastX = nx - 1;
+    const lastY = ny - 1;
+    const lastZ = nz - 1;
+    for (let k = this.kBegin; k < kEnd; k++) {
+      const qx = ox + k * ex;
+      const qy = oy + k * ey;
+      const qz = oz + k * ez;
+      const interior = qx >= 0 && qx < lastX && qy >= 0 && qy < lastY && qz >= 0 && qz < lastZ;
+      if (!interior && !(qx >= -1 && qx < nx && qy >= -1 && qy < ny && qz >= -1 && qz < nz)) continue;
+      // floor(q) for q >= -1
+      const i0 = ((qx + 1) | 0) - 1;
+      const j0 = ((qy + 1) | 0) - 1;
+      const k0 = ((qz + 1) | 0) - 1;
+      const base = i0 * sx + j0 * sy + k0;
+      if (cell >= 0 && base !== cell) {
+        out[cell] += s000;
+        out[cell + 1] += s001;
+        out[cell + sy] += s010;
+        out[cell + sy + 1] += s011;
+        out[cell + sx] += s100;
+        out[cell + sx + 1] += s101;
+        out[cell + sx + sy] += s110;
+        out[cell + sx + sy + 1] += s111;
+        cell = -1;
+        s000 = s001 = s010 = s011 = s100 = s101 = s110 = s111 = 0;
+      }
+      const fx = qx - i0;
+      const fy = qy - j0;
+      const fz = qz - k0;
+      const w0 = w * (1 - fx);
+      const w1 = w * fx;
+      const w00 = w0 * (1 - fy);
+      const w01 = w0 * fy;
+      const w10 = w1 * (1 - fy);
+      const w11 = w1 * fy;
+      if (interior) {
+        cell = base;
+        s000 += w00 * (1 - fz);
+        s001 += w00 * fz;
+        s010 += w01 * (1 - fz);
+        s011 += w01 * fz;
+        s100 += w10 * (1 - fz);
+        s101 += w10 * fz;
+        s110 += w11 * (1 - fz);
+        s111 += w11 * fz;
+        continue;
+      }
+      // A cell on a face of the volume: corners outside are skipped.
+      const x0 = i0 >= 0;
+      const x1 = i0 < lastX;
+      const y0 = j0 >= 0;
+      const y1 = j0 < lastY;
+      const z0 = k0 >= 0;
+      const z1 = k0 < lastZ;
+      if (x0 && y0 && z0) out[base] += w00 * (1 - fz);
+      if (x0 && y0 && z1) out[base + 1] += w00 * fz;
+      if (x0 && y1 && z0) out[base + sy] += w01 * (1 - fz);
+      if (x0 && y1 && z1) out[base + sy + 1] += w01 * fz;
+      if (x1 && y0 && z0) out[base + sx] += w10 * (1 - fz);
+      if (x1 && y0 && z1) out[base + sx + 1] += w10 * fz;
+      if (x1 && y1 && z0) out[base + sx + sy] += w11 * (1 - fz);
+      if (x1 && y1 && z1) out[base + sx + sy + 1] += w11 * fz;
+    }
+    if (cell >= 0) {
+      out[cell] += s000;
+      out[cell + 1] += s001;
+      out[cell + sy] += s010;
+      out[cell + sy + 1] += s011;
+      out[cell + sx] += s100;
+      out[cell + sx + 1] += s101;
+      out[cell + sx + sy] += s110;
+      out[cell + sx + sy + 1] += s111;
+    }
+  }
+}
+
+/**
+ * Writes `out[r] = step * sum_k f(p_k)` for every ray of `rays` (see the file comment).
+ *
+ * @returns the number of samples that touched the volume (for the bench).
+ */
+export function trilinearForwardImpl(rays: TrilinearRays, sampling: TrilinearSampling, out: Float32Array | Float64Array): number {
+  const { source, target, nRays, raysPerSource } = rays;
+  const sampler = new TrilinearSampler(rays.density, rays.shape, sampling);
+  const step = sampler.alphaStep;
+  const sums = new Float64Array(1);
+  let samples = 0;
+  for (let r = 0; r < nRays; r++) {
+    const o = 3 * r;
+    const so = 3 * Math.floor(r / raysPerSource);
+    sums[RaySum.Value] = 0;
+    if (sampler.start(source[so], source[so + 1], source[so + 2], target[o], target[o + 1], target[o + 2])) samples += sampler.integrate(sums, false);
+    out[r] = step * sums[RaySum.Value];
+  }
+  return samples;
+}

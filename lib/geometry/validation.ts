@@ -1,0 +1,35 @@
+/**
+ * Input checks shared by the pose code: shapes named in errors, and value checks that read a
+ * tensor back when the backend allows a synchronous read (backends without one, such as webgpu
+ * in Node, skip the value checks).
+ */
+import * as tf from '@tensorflow/tfjs';
+
+/** `shape [a, b]`, `null` or the JS type, for error messages. */
+export function describeValue(t: unknown): string {
+  return t instanceof tf.Tensor ? `shape [${t.shape.join(', ')}]` : t === null ? 'null' : typeof t;
+}
+
+/** The tensor's values, or null when this backend cannot read synchronously. */
+export function readValues(t: tf.Tensor): ArrayLike<number> | null {
+  try {
+    return t.dataSync() as ArrayLike<number>;
+  } catch {
+    return null;
+  }
+}
+
+/** Throws unless every value of `t` is finite (skipped without synchronous reads). */
+export function assertFinite(t: tf.Tensor, name: string): void {
+  const values = readValues(t);
+  if (values === null) return;
+  for (let i = 0; i < values.length; i++) {
+    if (!Number.isFinite(values[i])) throw new Error(`${name}: expected finite values, found ${values[i]} at flat index ${i}`);
+  }
+}
+
+/** Throws unless `t` is a tensor of the given rank whose trailing dimensions are `trailing`. */
+export function assertShape(t: unknown, name: string, trailing: number[], what: string): asserts t is tf.Tensor {
+  const ok = t instanceof tf.Tensor && t.rank === trailing.length + 1 && trailing.every((n, i) => t.shape[i + 1] === n);
+  if (!ok) throw new Error(`${name}: ${what} expects shape [B, ${trailing.join(', ')}], got ${describeValue(t)}`);
+}
