@@ -99,6 +99,24 @@ test('tf.memory().numTensors is the same before and after 100 renders', () => {
   drr.dispose();
 });
 
+test.each(['siddon', 'trilinear'] as const)('%s: numTensors flat across 100 forward+backward steps (pose and volume)', (renderer) => {
+  const drr = new DRR(ct, { sdd: 1020, height: 6, delx: 60, renderer });
+  const r = rot();
+  const t = trans();
+  const step = () => {
+    const [dr, dt] = tf.grads((a: tf.Tensor, b: tf.Tensor) => drr.forward(a, b, { nPoints: renderer === 'trilinear' ? 50 : undefined }).sum())([r, t]);
+    const dd = tf.grad((d: tf.Tensor) => drr.forward(r, t, { density: d as tf.Tensor3D, nPoints: renderer === 'trilinear' ? 50 : undefined }).sum())(ct.density);
+    expect(dr.dataSync().every(Number.isFinite) && dd.dataSync().some((v) => v > 0)).toBe(true);
+    tf.dispose([dr, dt, dd]);
+  };
+  step();
+  const before = tf.memory().numTensors;
+  for (let i = 0; i < 100; i++) step();
+  expect(tf.memory().numTensors).toBe(before);
+  tf.dispose([r, t]);
+  drr.dispose();
+});
+
 describe('bad input gets a clear error naming the field', () => {
   const tiny = () => makeSubject({ density: tf.ones([2, 2, 2]) as tf.Tensor3D });
   test.each([

