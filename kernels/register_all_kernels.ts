@@ -1,16 +1,14 @@
 /**
- * Registers every tfdrr kernel with its backend and every kernel gradient (once, however often
- * this module is imported).
+ * Registers every tfdrr kernel with its backends (cpu and wasm) and every kernel gradient (once,
+ * however often this module is imported).
  */
 import { getGradient, getKernel, registerGradient, registerKernel, type GradConfig, type KernelConfig } from '@tensorflow/tfjs';
-import { siddonCpuConfig } from './cpu/siddon.js';
-import { siddonGradDensityCpuConfig, siddonGradRaysCpuConfig } from './cpu/siddon_grad.js';
+import { siddonKernelConfigs } from './glue/siddon.js';
+import { trilinearKernelConfigs } from './glue/trilinear.js';
 import { siddonGradConfig } from './gradients/siddon_grad.js';
-import { trilinearCpuConfig } from './cpu/trilinear.js';
-import { trilinearGradDensityCpuConfig, trilinearGradRaysCpuConfig } from './cpu/trilinear_grad.js';
 import { trilinearGradConfig } from './gradients/trilinear_grad.js';
 
-const kernelConfigs: KernelConfig[] = [siddonCpuConfig, siddonGradRaysCpuConfig, siddonGradDensityCpuConfig, trilinearCpuConfig, trilinearGradRaysCpuConfig, trilinearGradDensityCpuConfig];
+const kernelConfigs: KernelConfig[] = [...siddonKernelConfigs, ...trilinearKernelConfigs];
 const gradConfigs: GradConfig[] = [siddonGradConfig, trilinearGradConfig];
 
 for (const config of kernelConfigs) {

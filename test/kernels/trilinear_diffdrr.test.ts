@@ -55,7 +55,7 @@ async function rendererOf(c: ReferenceCase) {
       const rays = indexRays(pose, targets, subject.reorient, affineInverse);
       const target = rays.target.reshape([-1, 3]) as tf.Tensor2D;
       const range = trilinearRange(subject.density.shape, rays.source, target, { voxelShift });
-      const image = tf.mul(trilinear(subject.density, rays.source, target, range, { voxelShift, nPoints }), rays.rayLength.reshape([-1]));
+      const image = tf.mul(trilinear(subject.density, rays.source, target, range, { voxelShift, nPoints }), rays.rayLength.reshape([-1, 1])).reshape([-1]);
       return { image, range };
     });
   const inputs = () => [tf.tensor2d(c.forward.rotation as number[][]), tf.tensor2d(c.forward.translation as number[][])];

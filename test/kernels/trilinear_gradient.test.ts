@@ -14,7 +14,7 @@ import { randomRayCase } from '../helpers/random_rays.js';
 beforeAll(useCpuBackend);
 
 
-type Render = (d: tf.Tensor3D, s: tf.Tensor2D, t: tf.Tensor2D, range: tf.Tensor1D, o: TrilinearOptions) => tf.Tensor1D;
+type Render = (d: tf.Tensor3D, s: tf.Tensor2D, t: tf.Tensor2D, range: tf.Tensor1D, o: TrilinearOptions) => tf.Tensor2D;
 
 /**
  * Gradients of `sum(w * render)` with respect to density, source, target and (with `range`
@@ -22,7 +22,7 @@ type Render = (d: tf.Tensor3D, s: tf.Tensor2D, t: tf.Tensor2D, range: tf.Tensor1
  */
 function gradients(render: Render, c: ReturnType<typeof randomRayCase>, shape: VolumeShape, nSources: number, options: TrilinearOptions, range?: [number, number]): Float32Array[] {
   return tf.tidy(() => {
-    const w = tf.tensor1d(c.weights);
+    const w = tf.tensor2d(c.weights, [c.weights.length, 1]);
     const xs: tf.Tensor[] = [tf.tensor3d(c.volume, [...shape]), tf.tensor2d(c.source, [nSources, 3]), tf.tensor2d(c.target, [c.weights.length, 3])];
     if (range) xs.push(tf.tensor1d(range));
     const f = (...args: tf.Tensor[]) => {
@@ -153,7 +153,7 @@ describe('analytic gradient = central finite differences of the float64 forward,
       const f = (s: tf.Tensor, t: tf.Tensor, range: tf.Tensor) => trilinear(tf.tensor3d(volume32, [...shape]), s as tf.Tensor2D, t as tf.Tensor2D, range as tf.Tensor1D, options);
       // per-ray range gradients: one backward per ray with a one-hot dy
       const perRayRange = Array.from({ length: nRays }, (_, r) =>
-        tf.grad((range: tf.Tensor) => tf.sum(tf.mul(f(tf.tensor2d(source, [nRays, 3]), tf.tensor2d(target, [nRays, 3]), range), tf.oneHot(r, nRays))))(tf.tensor1d([lo0, hi0])).dataSync(),
+        tf.grad((range: tf.Tensor) => tf.sum(tf.mul(f(tf.tensor2d(source, [nRays, 3]), tf.tensor2d(target, [nRays, 3]), range), tf.oneHot(r, nRays).reshape([nRays, 1]))))(tf.tensor1d([lo0, hi0])).dataSync(),
       );
       const [gs, gt] = tf.grads((s: tf.Tensor, t: tf.Tensor) => tf.sum(f(s, t, tf.tensor1d([lo0, hi0]))))([tf.tensor2d(source, [nRays, 3]), tf.tensor2d(target, [nRays, 3])]).map((g) => g.dataSync());
       return { gs, gt, perRayRange };
