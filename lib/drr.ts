@@ -205,27 +205,15 @@ export class DRR {
 
   /** How this DRR integrates rays: its renderer, with the label channels and call options. */
   private integrator(density: tf.Tensor3D, channels: number, options: ForwardOptions): RayIntegrator {
+    const common = { voxelShift: this.voxelShift, reduce: this.reducefn, ...(channels > 1 ? { mask: this.subject.mask, channels } : {}) };
     if (this.renderer === 'trilinear') {
-      const trilinearOptions = {
-        voxelShift: this.voxelShift,
-        nPoints: options.nPoints,
-        alphamin: options.alphamin,
-        alphamax: options.alphamax,
-        reduce: this.reducefn,
-        ...(channels > 1 ? { mask: this.subject.mask, channels } : {}),
-      };
-      return trilinearIntegrator(density, trilinearOptions, this.implementation);
+      const sampling = { nPoints: options.nPoints, alphamin: options.alphamin, alphamax: options.alphamax };
+      return trilinearIntegrator(density, { ...common, ...sampling }, this.implementation);
     }
     for (const name of ['nPoints', 'alphamin', 'alphamax'] as const) {
       if (options[name] !== undefined) throw new Error(`${name}: an option of the trilinear renderer; this DRR uses 'siddon' (use alphaMin/alphaMax of the DRR options to bound Siddon's rays)`);
     }
-    const siddonOptions: SiddonOptions = {
-      voxelShift: this.voxelShift,
-      alphaMin: this.alphaMin,
-      alphaMax: this.alphaMax,
-      reduce: this.reducefn,
-      ...(channels > 1 ? { mask: this.subject.mask, channels } : {}),
-    };
+    const siddonOptions: SiddonOptions = { ...common, alphaMin: this.alphaMin, alphaMax: this.alphaMax };
     return siddonIntegrator(density, siddonOptions, this.implementation);
   }
 
