@@ -80,12 +80,14 @@ export function siddonGradRaysImpl(rays: SiddonRays, attrs: SiddonAttrs, dy: Flo
   const gs = new Float64Array(3);
   const gt = new Float64Array(3);
   const sourceSums = new Float64Array(dSource.length);
-  /** Adds the contribution of the face of `axis` crossed at `alpha` where dL/d alpha = `jump` (axis -1: a fixed end). */
+  /**
+   * Adds the contribution of the face of `axis` crossed at `alpha` where dL/d alpha = `jump` (axis
+   * -1: a fixed end). The division by d_axis is left to the end of the ray (one per axis).
+   */
   const cross = (axis: number, alpha: number, jump: number) => {
     if (axis < 0) return;
-    const d = axis === 0 ? walker.dx : axis === 1 ? walker.dy : walker.dz;
-    gs[axis] += (jump * (alpha - 1)) / d;
-    gt[axis] -= (jump * alpha) / d;
+    gs[axis] += jump * (alpha - 1);
+    gt[axis] -= jump * alpha;
   };
   /** The dy-weighted density of a voxel for ray r (sum). */
   const weight = (r: number, voxel: number) => dy[r * channels + labelOf(mask, voxel, channels)] * density[voxel];
@@ -117,10 +119,15 @@ export function siddonGradRaysImpl(rays: SiddonRays, attrs: SiddonAttrs, dy: Flo
         cross(walker.exitAxis, walker.amax, w);
       }
     }
-    for (let a = 0; a < 3; a++) {
-      dTarget[o + a] = gt[a];
-      sourceSums[so + a] += gs[a];
-    }
+    // d alpha / d s_a = (alpha - 1) / d_a, d alpha / d t_a = -alpha / d_a; an axis with d_a = 0
+    // has no crossing, so its sums are 0
+    const { dx, dy: dyAxis, dz } = walker;
+    dTarget[o] = gt[0] === 0 ? 0 : gt[0] / dx;
+    dTarget[o + 1] = gt[1] === 0 ? 0 : gt[1] / dyAxis;
+    dTarget[o + 2] = gt[2] === 0 ? 0 : gt[2] / dz;
+    sourceSums[so] += gs[0] === 0 ? 0 : gs[0] / dx;
+    sourceSums[so + 1] += gs[1] === 0 ? 0 : gs[1] / dyAxis;
+    sourceSums[so + 2] += gs[2] === 0 ? 0 : gs[2] / dz;
   }
   dSource.set(sourceSums);
 }
