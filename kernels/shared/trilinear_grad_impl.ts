@@ -71,6 +71,61 @@ function weightedSamples(
   }
 }
 
+/**
+ * Turns each ray's sums F, A, B (`RaySum` layout) into its endpoint gradients and adds its share
+ * of the range gradient (the formulas of the file comment); `g` scales sums not yet weighted by dy.
+ */
+class RayGradientAccumulator {
+  private readonly out: TrilinearRayGradients;
+  private readonly lo: number;
+  private readonly hi: number;
+  private readonly step: number;
+  private readonly invN1: number;
+  private readonly sourceSums: Float64Array;
+  private dLo = 0;
+  private dHi = 0;
+
+  constructor(out: TrilinearRayGradients, sampling: TrilinearSampling, step: number) {
+    this.out = out;
+    this.lo = sampling.lo;
+    this.hi = sampling.hi;
+    this.step = step;
+    this.invN1 = 1 / (sampling.nPoints - 1);
+    this.sourceSums = new Float64Array(out.dSource.length);
+  }
+
+  /** Ray with target offset `o` and source offset `so`, direction `(dx, dy, dz)`. */
+  add(o: number, so: number, sums: Float64Array, g: number, dx: number, dy: number, dz: number): void {
+    const { lo, hi, invN1 } = this;
+    const gs = g * this.step;
+    const f = sums[RaySum.Value];
+    const ax = sums[RaySum.Gradient];
+    const ay = sums[RaySum.Gradient + 1];
+    const az = sums[RaySum.Gradient + 2];
+    const bx = sums[RaySum.WeightedGradient];
+    const by = sums[RaySum.WeightedGradient + 1];
+    const bz = sums[RaySum.WeightedGradient + 2];
+    const tx = gs * (lo * ax + (hi - lo) * bx);
+    const ty = gs * (lo * ay + (hi - lo) * by);
+    const tz = gs * (lo * az + (hi - lo) * bz);
+    this.out.dTarget[o] = tx;
+    this.out.dTarget[o + 1] = ty;
+    this.out.dTarget[o + 2] = tz;
+    this.sourceSums[so] += gs * ax - tx;
+    this.sourceSums[so + 1] += gs * ay - ty;
+    this.sourceSums[so + 2] += gs * az - tz;
+    this.dLo += -g * f * invN1 + gs * ((ax - bx) * dx + (ay - by) * dy + (az - bz) * dz);
+    this.dHi += g * f * invN1 + gs * (bx * dx + by * dy + bz * dz);
+  }
+
+  /** Writes the source and range gradients. */
+  finish(): void {
+    this.out.dSource.set(this.sourceSums);
+    this.out.dRange[0] = this.dLo;
+    this.out.dRange[1] = this.dHi;
+  }
+}
+
 /** Writes the gradients of `sum_r sum_c dy[r, c] I_rc` with respect to the ray endpoints and the range into `out`. */
 export function trilinearGradRaysImpl(rays: TrilinearRays, sampling: TrilinearSampling, dy: Float32Array | Float64Array, out: TrilinearRayGradients): void {
   const channels = sampling.channels ?? 1;
@@ -79,95 +134,50 @@ export function trilinearGradRaysImpl(rays: TrilinearRays, sampling: TrilinearSa
     return;
   }
   const { source, target, nRays, raysPerSource } = rays;
-  const { lo, hi } = sampling;
   const sampler = new TrilinearSampler(rays.density, rays.shape, sampling);
-  const step = sampler.alphaStep;
-  const invN1 = 1 / (sampling.nPoints - 1);
+  const rayGradients = new RayGradientAccumulator(out, sampling, sampler.alphaStep);
   const sums = new Float64Array(7);
-  const sourceSums = new Float64Array(out.dSource.length);
-  let dLo = 0;
-  let dHi = 0;
   for (let r = 0; r < nRays; r++) {
     const o = 3 * r;
     const so = 3 * Math.floor(r / raysPerSource);
     const g = dy[r];
-    let tx = 0;
-    let ty = 0;
-    let tz = 0;
-    if (g !== 0 && sampler.start(source[so], source[so + 1], source[so + 2], target[o], target[o + 1], target[o + 2])) {
-      sampler.integrate(sums, true);
-      const f = sums[RaySum.Value];
-      const ax = sums[RaySum.Gradient];
-      const ay = sums[RaySum.Gradient + 1];
-      const az = sums[RaySum.Gradient + 2];
-      const bx = sums[RaySum.WeightedGradient];
-      const by = sums[RaySum.WeightedGradient + 1];
-      const bz = sums[RaySum.WeightedGradient + 2];
-      const gs = g * step;
-      tx = gs * (lo * ax + (hi - lo) * bx);
-      ty = gs * (lo * ay + (hi - lo) * by);
-      tz = gs * (lo * az + (hi - lo) * bz);
-      sourceSums[so] += gs * ax - tx;
-      sourceSums[so + 1] += gs * ay - ty;
-      sourceSums[so + 2] += gs * az - tz;
-      const { dx, dy: ddy, dz } = sampler;
-      dLo += -g * f * invN1 + gs * ((ax - bx) * dx + (ay - by) * ddy + (az - bz) * dz);
-      dHi += g * f * invN1 + gs * (bx * dx + by * ddy + bz * dz);
-    }
-    out.dTarget[o] = tx;
-    out.dTarget[o + 1] = ty;
-    out.dTarget[o + 2] = tz;
+    if (g !== 0 && sampler.start(source[so], source[so + 1], source[so + 2], target[o], target[o + 1], target[o + 2])) sampler.integrate(sums, true);
+    else sums.fill(0);
+    rayGradients.add(o, so, sums, g, sampler.dx, sampler.dy, sampler.dz);
   }
-  out.dSource.set(sourceSums);
-  out.dRange[0] = dLo;
-  out.dRange[1] = dHi;
+  rayGradients.finish();
 }
 
 /** `trilinearGradRaysImpl` with label channels or reduce 'max': one sample at a time, weighted. */
 function trilinearGradRaysChannels(rays: TrilinearRays, sampling: TrilinearSampling, dy: FloatArray, out: TrilinearRayGradients): void {
   const { source, target, nRays, raysPerSource } = rays;
-  const { lo, hi } = sampling;
   const channels = sampling.channels ?? 1;
   const mask = maskOf(rays, channels);
   const sampler = new TrilinearSampler(rays.density, rays.shape, sampling);
   const reducer = new SampleChannels(channels, sampling.reduce === 'max');
-  const step = sampler.alphaStep;
+  const rayGradients = new RayGradientAccumulator(out, sampling, sampler.alphaStep);
   const invN1 = 1 / (sampling.nPoints - 1);
   const grad = new Float64Array(3);
-  // Per ray: F, A (3), B (3) of the file comment, weighted by dy.
+  // Per ray: F, A (3), B (3) of the file comment (RaySum layout), weighted by dy.
   const sums = new Float64Array(7);
   const visit = (k: number, w: number) => {
     const f = sampler.valueAt(k, grad);
     const wu = w * k * invN1;
-    sums[0] += w * f;
+    sums[RaySum.Value] += w * f;
     for (let a = 0; a < 3; a++) {
-      sums[1 + a] += w * grad[a];
-      sums[4 + a] += wu * grad[a];
+      sums[RaySum.Gradient + a] += w * grad[a];
+      sums[RaySum.WeightedGradient + a] += wu * grad[a];
     }
   };
-  const sourceSums = new Float64Array(out.dSource.length);
-  let dLo = 0;
-  let dHi = 0;
   for (let r = 0; r < nRays; r++) {
     const o = 3 * r;
     const so = 3 * Math.floor(r / raysPerSource);
     sums.fill(0);
     const started = sampler.start(source[so], source[so + 1], source[so + 2], target[o], target[o + 1], target[o + 2]);
     weightedSamples(sampler, started, reducer, mask, dy, r * channels, visit);
-    const d = [sampler.dx, sampler.dy, sampler.dz];
-    for (let a = 0; a < 3; a++) {
-      const t = step * (lo * sums[1 + a] + (hi - lo) * sums[4 + a]);
-      out.dTarget[o + a] = t;
-      sourceSums[so + a] += step * sums[1 + a] - t;
-      dLo += step * (sums[1 + a] - sums[4 + a]) * d[a];
-      dHi += step * sums[4 + a] * d[a];
-    }
-    dLo -= sums[0] * invN1;
-    dHi += sums[0] * invN1;
+    rayGradients.add(o, so, sums, 1, sampler.dx, sampler.dy, sampler.dz);
   }
-  out.dSource.set(sourceSums);
-  out.dRange[0] = dLo;
-  out.dRange[1] = dHi;
+  rayGradients.finish();
 }
 
 /**
