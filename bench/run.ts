@@ -1,192 +1,395 @@
 /**
- * `npm run bench`: speed of the renderers on the example CT, on the cpu and wasm backends. Prints
- * a table and writes bench/results.json. Figures are medians over repeated runs on this machine,
- * single-threaded.
+ * `npm run bench [-- --quick | --full] [--only TEXT] [--out FILE]`: speed and memory of the
+ * renderers (forward, forward + pose backward, forward + volume backward), registration steps,
+ * one thread against all (`setNumThreads`), on the cpu and wasm backends, and on webgpu where an
+ * adapter is found (Dawn in Node; lavapipe without a GPU); prints a table, the
+ * ratios between rows, the C yardstick and a cost model, and writes bench/results.json.
+ *
+ * Scopes (see cases.ts): --quick, a few rows (< 1 min, writes nothing unless --out); the default,
+ * about 8 minutes on a 2-core machine; --full, the whole cross product renderer x mode x size x
+ * batch x volume x threads (540 rows) besides the default's. --full was not run: from the default
+ * run's per-ray costs (one thread, Siddon forward: 1 us per ray on the example CT, 2.2 on the 256³
+ * phantom, ~22 on the 512³; Trilinear 6 to 31 us; backward passes 2.5-4x the forward; two threads
+ * ~0.6x) and the repeat policy (3 runs per row, one past a 2-minute cap), it takes about 9 hours
+ * on a 2-core machine, most of it in the 1024² rows through the 512³ phantom (~8e9 voxel steps
+ * at batch 16), and needs up to ~6 GiB of memory.
+ *
+ * Figures: median wall time over runs (one warm-up, then at least 3 runs and 1 s; fewer runs when
+ * a row would pass its time cap, see measure.ts). Voxel steps: counted once per case by the
+ * kernels' own single-threaded traversal (`siddonForwardImpl`, `trilinearForwardImpl`: samples
+ * inside the volume) on the same rays, on every k-th ray when a case has more than 65536 rays
+ * (then scaled by k, marked ~); backward rows use the forward's count.
  */
 import * as tf from '@tensorflow/tfjs';
-import { writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import '@tensorflow/tfjs-backend-wasm';
+import { initNodeWebGPU, type WebGPUAdapterSummary } from '../lib/webgpu/node_webgpu.js';
 import '../kernels/register_all_kernels.js';
+import type { RayKernelName } from '../kernels/threads/kernel_tasks.js';
+import { disposeThreadPool, getNumThreads, setNumThreads } from '../kernels/threads/index.js';
+import { forceThreads, threadsFor } from '../kernels/threads/ray_kernel_call.js';
 import { siddonForwardImpl } from '../kernels/shared/siddon_impl.js';
+import { trilinearForwardImpl } from '../kernels/shared/trilinear_impl.js';
 import { DRR } from '../lib/drr.js';
-import { invertAffine4 } from '../lib/geometry/matrix4.js';
 import { convert } from '../lib/geometry/pose.js';
-import { worldRays, worldToIndex } from '../lib/geometry/rays.js';
+import { cameraTargets, indexRays } from '../lib/geometry/rays.js';
 import { loadExampleCt } from '../lib/io/example_ct.js';
+import { perturbPoses } from '../lib/registration/perturb_poses.js';
+import { Registration } from '../lib/registration/registration.js';
+import { trilinearRange } from '../lib/renderers/trilinear_range.js';
 import type { Subject } from '../lib/subject.js';
-import { runCYardstick } from './c_yardstick.js';
+import { runCYardstick, type CResult } from './c_yardstick.js';
+import { caseKey, casesFor, DETECTOR_MM, VOLUMES, type BenchCase, type Scope, type VolumeName } from './cases.js';
+import { DEFAULT_POLICY, disposeSampler, measure, type RepeatPolicy } from './measure.js';
+import { makePhantom } from './phantom.js';
+import { addRatios, costModel, formatCostModel, formatTable, type Row } from './table.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
+const POSE = { parameterization: 'euler_angles', convention: 'ZXY' } as const;
+const SDD = 1020;
+/** Cases with more rays than this count their steps on every k-th ray. */
+const COUNT_CAP = 1 << 16;
 
-interface Row {
-  name: string;
-  backend: string;
-  pixels: number;
-  runs: number;
-  medianMs: number;
-  raysPerSecond: number;
-  voxelStepsPerSecond?: number;
-  note?: string;
+/** Mesa 25's software Vulkan driver as .ci/run installs it. */
+const LAVAPIPE_ICD = '/opt/mesa25/lvp_icd.json';
+
+/** Table order of the backends' rows. */
+const BACKEND_ORDER = ['cpu', 'wasm', 'webgpu'];
+
+const USAGE = `usage: npm run bench [-- --quick | --full] [--only TEXT] [--out FILE]
+  --quick      a few rows (< 1 min); writes no results file unless --out
+  --full       every renderer x mode x size x batch x volume x threads (many hours, see bench/run.ts)
+  --only TEXT  only the cases whose section, name, renderer, mode or volume contains TEXT
+  --out FILE   where to write the results (default bench/results.json)`;
+
+/** The poses of a batch: the hello-world pose, then seeded perturbations of it. */
+function poses(batch: number, seed = 7): { rotation: tf.Tensor2D; translation: tf.Tensor2D } {
+  const first = { rotation: tf.tensor2d([[0, 0, 0]]), translation: tf.tensor2d([[0, 850, 0]]) };
+  if (batch === 1) return first;
+  const more = perturbPoses([0, 0, 0], [0, 850, 0], { count: batch - 1, maxRotation: 0.1, maxTranslation: 10, seed });
+  const out = { rotation: tf.concat([first.rotation, more.rotation]) as tf.Tensor2D, translation: tf.concat([first.translation, more.translation]) as tf.Tensor2D };
+  tf.dispose([first.rotation, first.translation, more.rotation, more.translation]);
+  return out;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+function makeDrr(subject: Subject, c: BenchCase, size = c.size): DRR {
+  return new DRR(subject, { sdd: SDD, height: size, delx: DETECTOR_MM[c.volume] / size, renderer: c.renderer, implementation: c.implementation ?? 'auto' });
 }
 
-/** Median wall time (ms) of `render`, which must finish its work (read its output) before returning. */
-function time(render: () => void, runs: number, warmup = 2): number {
-  for (let i = 0; i < warmup; i++) render();
-  const ms: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    render();
-    ms.push(performance.now() - t0);
-  }
-  return median(ms);
-}
-
-/** Voxel steps of the hello-world rays, counted by the kernel's own traversal. */
-function countSteps(subject: Subject, drrOptions: { sdd: number; height: number; delx: number }, voxelShift: number): number {
-  const drr = new DRR(subject, drrOptions);
-  const steps = tf.tidy(() => {
-    const pose = convert(tf.tensor2d([[0, 0, 0]]), tf.tensor2d([[0, 850, 0]]));
-    const rays = worldRays(pose, drr.detector.targets(), subject.reorient);
-    const inv = invertAffine4(subject.affine);
-    const p = drr.detector.numPixels;
-    const s = worldToIndex(rays.source, inv).dataSync() as Float32Array;
-    const t = worldToIndex(rays.target, inv).dataSync() as Float32Array;
-    const density = subject.density.dataSync() as Float32Array;
-    const attrs = { voxelShift, alphaMin: -Infinity, alphaMax: Infinity, reduce: 'sum', channels: 1 } as const;
-    return siddonForwardImpl({ density, shape: subject.density.shape, source: s, target: t, nRays: p, raysPerSource: p, mask: null }, attrs, new Float64Array(p));
+/** Voxel steps (Siddon) or samples inside the volume (Trilinear) of the case's rays, and how they were counted. */
+function countSteps(c: BenchCase, subject: Subject, drr: DRR, rotation: tf.Tensor, translation: tf.Tensor): { steps: number; counted: string } {
+  const b = rotation.shape[0];
+  const targets = drr.detector.targets();
+  const p = targets.shape[0];
+  const k = Math.max(1, Math.ceil((b * p) / COUNT_CAP));
+  let s = new Float32Array(0);
+  let t = s;
+  let q = 0;
+  let range: Float32Array | null = null;
+  tf.tidy(() => {
+    const pose = convert(rotation, translation, POSE);
+    const sub = k === 1 ? targets : (tf.gather(targets, tf.range(0, p, k, 'int32')) as tf.Tensor2D);
+    const rays = indexRays(pose, cameraTargets(sub), subject.reorient, drr.affineInverse);
+    if (c.renderer === 'trilinear') {
+      const full = indexRays(pose, cameraTargets(targets), subject.reorient, drr.affineInverse); // the range is the whole call's
+      range = trilinearRange(subject.density.shape, full.source, full.target.reshape([b * p, 3]) as tf.Tensor2D, { voxelShift: drr.voxelShift }).dataSync() as Float32Array;
+    }
+    s = rays.source.dataSync() as Float32Array;
+    t = rays.target.dataSync() as Float32Array;
+    q = sub.shape[0];
   });
-  drr.dispose();
-  return steps;
+  targets.dispose();
+  const density = subject.density.dataSync() as Float32Array;
+  const rays = { density, shape: subject.density.shape, source: s, target: t, nRays: b * q, raysPerSource: q, mask: null };
+  const out = new Float64Array(b * q);
+  const steps =
+    range === null
+      ? siddonForwardImpl(rays, { voxelShift: drr.voxelShift, alphaMin: drr.alphaMin, alphaMax: drr.alphaMax, reduce: 'sum', channels: 1 }, out)
+      : trilinearForwardImpl(rays, { voxelShift: drr.voxelShift, nPoints: c.nPoints ?? 500, lo: range[0], hi: range[1], reduce: 'sum', channels: 1 }, out);
+  return { steps: (steps * p) / q, counted: k === 1 ? 'exact' : `every ${k}th ray` };
+}
+
+/** Threads the case's main kernel uses at the current thread setting. */
+function kernelThreads(c: BenchCase, drr: DRR, shape: [number, number, number]): number | null {
+  if (c.implementation === 'reference') return null;
+  const suffix = c.mode === 'fwd+pose bwd' ? 'GradRays' : c.mode === 'fwd+volume bwd' ? 'GradDensity' : 'Forward';
+  const params =
+    c.renderer === 'siddon'
+      ? { voxelShift: drr.voxelShift, alphaMin: drr.alphaMin, alphaMax: drr.alphaMax, reduce: 'sum' as const, channels: 1 }
+      : { voxelShift: drr.voxelShift, nPoints: c.nPoints ?? 500, lo: 0, hi: 1, reduce: 'sum' as const, channels: 1 };
+  const p = c.size * c.size;
+  return threadsFor({ kernel: `${c.renderer}${suffix}` as RayKernelName, params, shape, nRays: c.batch * p, raysPerSource: p });
+}
+
+/** Starts the workers and copies the volume to shared memory (so that no row's first run pays for it). */
+function warmPool(subject: Subject, c: BenchCase): void {
+  const previous = forceThreads(true);
+  const drr = makeDrr(subject, { ...c, renderer: 'siddon', implementation: 'fused' }, 16);
+  const { rotation, translation } = poses(1);
+  try {
+    drr.forward(rotation, translation, POSE).dispose();
+  } finally {
+    forceThreads(previous);
+    tf.dispose([rotation, translation]);
+    drr.dispose();
+  }
+}
+
+/** Builds the case's run (called repeatedly by `measure`) and what to free after. */
+function prepare(c: BenchCase, subject: Subject, drr: DRR, rotation: tf.Tensor2D, translation: tf.Tensor2D): { run: (probe: () => void) => void | Promise<void>; dispose: () => void } {
+  const options = { ...POSE, ...(c.renderer === 'trilinear' ? { nPoints: c.nPoints } : {}) };
+  // webgpu returns before the GPU is done: a run ends when its results are read back
+  const settle = c.backend === 'webgpu' ? (t: tf.Tensor | tf.Tensor[]) => Promise.all([t].flat().map((x) => x.data())) : null;
+  switch (c.mode) {
+    case 'forward':
+      return {
+        run: async (probe) => {
+          const img = drr.forward(rotation, translation, options);
+          if (settle) await settle(img);
+          probe();
+          img.dispose();
+        },
+        dispose: () => undefined,
+      };
+    case 'fwd+pose bwd': {
+      const grads = tf.grads((r: tf.Tensor, t: tf.Tensor) => drr.forward(r, t, options).sum());
+      return {
+        run: async (probe) => {
+          const g = grads([rotation, translation]);
+          if (settle) await settle(g);
+          probe();
+          tf.dispose(g);
+        },
+        dispose: () => undefined,
+      };
+    }
+    case 'fwd+volume bwd': {
+      const grad = tf.grad((d: tf.Tensor) => drr.forward(rotation, translation, { ...options, density: d as tf.Tensor3D }).sum());
+      return {
+        run: async (probe) => {
+          const g = grad(subject.density);
+          if (settle) await settle(g);
+          probe();
+          g.dispose();
+        },
+        dispose: () => undefined,
+      };
+    }
+    case 'registration step': {
+      const target = tf.tidy(() => drr.forward(tf.tensor2d([[0.05, -0.03, 0.04]]), tf.tensor2d([[5, 850, -10]]), options));
+      const reg = new Registration(drr, target, { rotation, translation, ...POSE, render: c.renderer === 'trilinear' ? { nPoints: c.nPoints } : {} });
+      target.dispose();
+      return {
+        run: async () => {
+          await reg.step();
+        },
+        dispose: () => reg.dispose(),
+      };
+    }
+  }
+}
+
+/** The subjects, made on first use and freed after the last case that needs them. */
+class Volumes {
+  private readonly held = new Map<string, Subject>();
+
+  async get(backend: string, name: VolumeName): Promise<Subject> {
+    const key = `${backend}|${name}`;
+    let s = this.held.get(key);
+    if (s === undefined) {
+      const t0 = performance.now();
+      s = name === 'example CT' ? await loadExampleCt() : makePhantom(name === 'phantom 256³' ? 256 : 512);
+      if (name !== 'example CT') console.log(`  made ${name} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+      this.held.set(key, s);
+    }
+    return s;
+  }
+
+  release(backend: string, name: VolumeName): void {
+    const key = `${backend}|${name}`;
+    this.held.get(key)?.dispose();
+    this.held.delete(key);
+    disposeThreadPool(); // drops the shared copy of the volume too
+  }
+}
+
+/** JSON with one line per record (an object of plain values: a row, a fit) and per short array. */
+function compactJson(v: unknown, indent = ''): string {
+  const flat = JSON.stringify(v);
+  if (v === null || typeof v !== 'object' || flat.length <= 120 || (!Array.isArray(v) && Object.values(v).every((x) => x === null || typeof x !== 'object'))) return flat;
+  const inner = `${indent}  `;
+  const items = Array.isArray(v) ? v.map((x) => inner + compactJson(x, inner)) : Object.entries(v).map(([k, x]) => `${inner}${JSON.stringify(k)}: ${compactJson(x, inner)}`);
+  return Array.isArray(v) ? `[\n${items.join(',\n')}\n${indent}]` : `{\n${items.join(',\n')}\n${indent}}`;
 }
 
 async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { quick: { type: 'boolean' }, full: { type: 'boolean' }, only: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  if (values.help) return void console.log(USAGE);
+  if (values.quick && values.full) throw new Error('--quick and --full exclude each other');
+  const scope: Scope = values.quick ? 'quick' : values.full ? 'full' : 'default';
+  const policy: RepeatPolicy = scope === 'full' ? { ...DEFAULT_POLICY, capMs: 120_000 } : scope === 'quick' ? { ...DEFAULT_POLICY, minTotalMs: 300, capMs: 5_000 } : DEFAULT_POLICY;
+  const out = values.out ?? (scope === 'quick' ? null : join(here, 'results.json'));
+
+  const start = performance.now();
+  const loadStart = loadavg();
   tf.enableProdMode();
   await tf.setBackend('cpu');
-  const subject = await loadExampleCt();
-  const rows: Row[] = [];
-  const rotation = tf.tensor2d([[0, 0, 0]]);
-  const translation = tf.tensor2d([[0, 850, 0]]);
-  const hello = { sdd: 1020, height: 200, delx: 2 };
-
-  // The fused kernel on the README hello-world case.
-  const fused = new DRR(subject, hello);
-  const fusedMs = time(() => fused.forward(rotation, translation).dispose(), 15);
-  const steps = countSteps(subject, hello, fused.voxelShift);
-  rows.push({ name: 'siddon fused 200x200 hello world', backend: 'cpu', pixels: 40000, runs: 15, medianMs: fusedMs, raysPerSecond: 40000 / (fusedMs / 1000), voxelStepsPerSecond: steps / (fusedMs / 1000), note: `${steps} voxel steps` });
-
-  // Forward + analytic backward through the registered gradient: the pose, then the volume.
-  const poseGrad = tf.grads((r: tf.Tensor, t: tf.Tensor) => fused.forward(r, t).sum());
-  const poseMs = time(() => tf.dispose(poseGrad([rotation, translation])), 10);
-  rows.push({ name: 'siddon fused 200x200 forward + pose backward', backend: 'cpu', pixels: 40000, runs: 10, medianMs: poseMs, raysPerSecond: 40000 / (poseMs / 1000), note: `${(poseMs / fusedMs).toFixed(2)}x the forward` });
-  const volumeGrad = tf.grad((d: tf.Tensor) => fused.forward(rotation, translation, { density: d as tf.Tensor3D }).sum());
-  const volumeMs = time(() => volumeGrad(subject.density).dispose(), 10);
-  rows.push({ name: 'siddon fused 200x200 forward + volume backward', backend: 'cpu', pixels: 40000, runs: 10, medianMs: volumeMs, raysPerSecond: 40000 / (volumeMs / 1000), note: `${(volumeMs / fusedMs).toFixed(2)}x the forward` });
-  fused.dispose();
-
-  // Trilinear (DiffDRR's sampling renderer), 100 and 500 points per ray.
-  const trilinear = new DRR(subject, { ...hello, renderer: 'trilinear' });
-  for (const nPoints of [100, 500]) {
-    const ms = time(() => trilinear.forward(rotation, translation, { nPoints }).dispose(), 5);
-    rows.push({ name: `trilinear fused 200x200, ${nPoints} points`, backend: 'cpu', pixels: 40000, runs: 5, medianMs: ms, raysPerSecond: 40000 / (ms / 1000), note: `${(ms / fusedMs).toFixed(2)}x Siddon's forward` });
+  const allThreads = getNumThreads();
+  const only = values.only?.toLowerCase();
+  let cases = casesFor(scope).filter(
+    (c) => (allThreads > 1 || c.threads === 'one') && (!only || [c.section, c.label ?? '', c.renderer, c.mode, c.volume].some((s) => s.toLowerCase().includes(only))),
+  );
+  let adapter: WebGPUAdapterSummary | string = 'not needed';
+  if (cases.some((c) => c.backend === 'webgpu')) {
+    // without a GPU: the lavapipe that .ci/run unpacks, unless the environment chose a Vulkan driver
+    if (process.env.VK_ICD_FILENAMES === undefined && existsSync(LAVAPIPE_ICD)) process.env.VK_ICD_FILENAMES = LAVAPIPE_ICD;
+    try {
+      adapter = await initNodeWebGPU();
+    } catch (err) {
+      adapter = (err as Error).message;
+      console.log(`webgpu rows skipped: ${adapter}`);
+      cases = cases.filter((c) => c.backend !== 'webgpu');
+    }
+    await tf.setBackend('cpu');
   }
-  const trilinearGrad = tf.grads((r: tf.Tensor, t: tf.Tensor) => trilinear.forward(r, t, { nPoints: 500 }).sum());
-  const trilinearGradMs = time(() => tf.dispose(trilinearGrad([rotation, translation])), 3, 1);
-  rows.push({ name: 'trilinear fused 200x200, 500 points, forward + pose backward', backend: 'cpu', pixels: 40000, runs: 3, medianMs: trilinearGradMs, raysPerSecond: 40000 / (trilinearGradMs / 1000) });
-  trilinear.dispose();
+  if (typeof adapter !== 'string') console.log(`webgpu adapter: ${[adapter.vendor, adapter.architecture, adapter.device, adapter.description].filter(Boolean).join(' / ')}`);
+  const cpuInfo = `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown cpu'})`;
+  console.log(`tfdrr bench (${scope}): node ${process.version}, ${cpuInfo}, tfjs ${tf.version.tfjs}, threads 1 and ${allThreads}, load average ${loadStart.map((x) => x.toFixed(2)).join(' ')}; ${cases.length} rows`);
 
-  // Memory: 512x512, 4 poses, forward + pose backward (Siddon).
-  {
-    const big = new DRR(subject, { sdd: 1020, height: 512, delx: 0.8 });
-    const rot4 = tf.tensor2d([[0, 0, 0], [0.1, 0, 0], [0, 0.1, 0], [0, 0, 0.1]]);
-    const trans4 = tf.tensor2d([[0, 850, 0], [0, 850, 0], [0, 850, 0], [0, 850, 0]]);
-    const rssBefore = process.memoryUsage().rss;
-    const bytesBefore = tf.memory().numBytes;
-    let peakRss = rssBefore;
-    let peakBytes = bytesBefore;
-    const grad4 = tf.grads((r: tf.Tensor, t: tf.Tensor) => {
-      const img = big.forward(r, t);
-      peakBytes = Math.max(peakBytes, tf.memory().numBytes);
-      return img.sum();
-    });
-    const ms = time(() => {
-      tf.dispose(grad4([rot4, trans4]));
-      peakRss = Math.max(peakRss, process.memoryUsage().rss);
-    }, 3, 1);
-    const mb = (n: number) => (n / 2 ** 20).toFixed(0);
-    rows.push({
-      name: 'siddon fused 512x512 x 4 poses, forward + pose backward',
-      backend: 'cpu',
-      pixels: 4 * 512 * 512,
-      runs: 3,
-      medianMs: ms,
-      raysPerSecond: (4 * 512 * 512) / (ms / 1000),
-      note: `peak RSS +${mb(peakRss - rssBefore)} MiB, tf.memory +${mb(peakBytes - bytesBefore)} MiB (volume ${mb(subject.density.size * 4)} MiB)`,
-    });
-    tf.dispose([rot4, trans4]);
-    big.dispose();
-  }
+  // Run the cases by backend, then volume (each volume is made once), keeping the table order.
+  const order = cases.map((c, i) => ({ c, i })).sort((a, b) => BACKEND_ORDER.indexOf(a.c.backend) - BACKEND_ORDER.indexOf(b.c.backend) || VOLUMES.indexOf(a.c.volume) - VOLUMES.indexOf(b.c.volume) || a.i - b.i);
+  const lastUse = new Map<string, number>();
+  order.forEach(({ c }, n) => lastUse.set(`${c.backend}|${c.volume}`, n));
+  const volumes = new Volumes();
+  const measured = new Map<string, Omit<Row, 'section' | 'case' | 'note'>>();
+  const stepCounts = new Map<string, { steps: number; counted: string }>();
+  const rows: Row[] = new Array(cases.length);
+  let c200: CResult | string = 'not run';
 
-  // The tensor-op reference, at 64x64 (it holds rays x planes tensors).
-  const small = { sdd: 1020, height: 64, delx: 6.25 };
-  const reference = new DRR(subject, { ...small, implementation: 'reference' });
-  const referenceMs = time(() => reference.forward(rotation, translation).dispose(), 3, 1);
-  rows.push({ name: 'siddon tensor-op reference 64x64', backend: 'cpu', pixels: 4096, runs: 3, medianMs: referenceMs, raysPerSecond: 4096 / (referenceMs / 1000) });
-  reference.dispose();
-  const fusedSmall = new DRR(subject, small);
-  const fusedSmallMs = time(() => fusedSmall.forward(rotation, translation).dispose(), 15);
-  rows.push({ name: 'siddon fused 64x64 (same case)', backend: 'cpu', pixels: 4096, runs: 15, medianMs: fusedSmallMs, raysPerSecond: 4096 / (fusedSmallMs / 1000), note: `${(referenceMs / fusedSmallMs).toFixed(0)}x faster than the reference` });
-  fusedSmall.dispose();
-
-  // The C yardstick on the same volume and geometry (source 850 mm from the isocentre, 200x200, delx 2).
-  const c = runCYardstick(resolve(here, '../../shared/bench/siddon_c.c'), subject.density.dataSync() as Float32Array, subject.density.shape as [number, number, number], [3, 3, 3], { height: 200, width: 200, delx: 2, sdd: 1020, sourceDistance: 850 });
-  if (typeof c === 'string') {
-    console.log(`(C yardstick skipped: ${c})`);
-  } else {
-    rows.push({ name: 'C yardstick 200x200 (single thread, -O3)', backend: 'native', pixels: 40000, runs: 20, medianMs: c.ms, raysPerSecond: 40000 / (c.ms / 1000), voxelStepsPerSecond: c.stepsPerSecond, note: `best of 20; ours/C = ${(fusedMs / c.ms).toFixed(2)}` });
-  }
-  tf.dispose([rotation, translation]);
-  subject.dispose();
-
-  // The same kernels on the wasm backend (tf.js's other ops run there too).
-  await tf.setBackend('wasm');
-  {
-    const wasmSubject = await loadExampleCt();
-    const r = tf.tensor2d([[0, 0, 0]]);
-    const t = tf.tensor2d([[0, 850, 0]]);
-    const drr = new DRR(wasmSubject, hello);
-    const ms = time(() => drr.forward(r, t).dispose(), 15);
-    rows.push({ name: 'siddon fused 200x200 hello world', backend: 'wasm', pixels: 40000, runs: 15, medianMs: ms, raysPerSecond: 40000 / (ms / 1000), voxelStepsPerSecond: steps / (ms / 1000) });
-    const grad = tf.grads((a: tf.Tensor, b: tf.Tensor) => drr.forward(a, b).sum());
-    const gradMs = time(() => tf.dispose(grad([r, t])), 10);
-    rows.push({ name: 'siddon fused 200x200 forward + pose backward', backend: 'wasm', pixels: 40000, runs: 10, medianMs: gradMs, raysPerSecond: 40000 / (gradMs / 1000), note: `${(gradMs / ms).toFixed(2)}x the forward` });
-    tf.dispose([r, t]);
-    drr.dispose();
-    wasmSubject.dispose();
+  for (let n = 0; n < order.length; n++) {
+    const { c, i } = order[n];
+    if (tf.getBackend() !== c.backend) await tf.setBackend(c.backend);
+    const key = caseKey(c);
+    let m = measured.get(key);
+    if (m === undefined) {
+      const subject = await volumes.get(c.backend, c.volume);
+      if (c.volume === 'example CT' && c.backend === 'cpu' && c200 === 'not run') {
+        // The C yardstick on the same volume and geometry (source 850 mm from the centre, 200x200, 2 mm pixels).
+        const spacing = [0, 1, 2].map((a) => Math.hypot(subject.affine[a], subject.affine[4 + a], subject.affine[8 + a])) as [number, number, number];
+        c200 = runCYardstick(resolve(here, '../../shared/bench/siddon_c.c'), subject.density.dataSync() as Float32Array, subject.density.shape, spacing, { height: 200, width: 200, delx: 2, sdd: SDD, sourceDistance: 850 });
+      }
+      const threads = c.threads === 'one' ? 1 : allThreads;
+      setNumThreads(threads);
+      const drr = makeDrr(subject, c);
+      const { rotation, translation } = c.mode === 'registration step' ? perturbPoses([0, 0, 0], [0, 850, 0], { count: c.batch, maxRotation: 0.1, maxTranslation: 15, seed: 3 }) : poses(c.batch);
+      const workKey = [c.renderer, c.nPoints, c.volume, c.size, c.batch, c.mode === 'registration step'].join('|');
+      let work = stepCounts.get(workKey);
+      // counting reads the rays synchronously: webgpu rows reuse the count of the same cpu case
+      if (work === undefined) stepCounts.set(workKey, (work = c.backend === 'webgpu' ? { steps: NaN, counted: 'not counted' } : countSteps(c, subject, drr, rotation, translation)));
+      const used = kernelThreads(c, drr, subject.density.shape);
+      if (threads > 1) warmPool(subject, c);
+      const { run, dispose } = prepare(c, subject, drr, rotation, translation);
+      // The tensor-op reference takes seconds a run and is there for a ratio: one run.
+      const t = await measure(run, c.implementation === 'reference' ? { ...policy, minRuns: 1, minTotalMs: 0 } : policy);
+      dispose();
+      tf.dispose([rotation, translation]);
+      drr.dispose();
+      const rays = c.batch * c.size * c.size;
+      m = {
+        renderer: c.implementation === 'reference' ? 'siddon (reference)' : c.renderer === 'trilinear' ? `trilinear-${c.nPoints}` : 'siddon',
+        mode: c.mode,
+        backend: c.backend,
+        size: c.size,
+        batch: c.batch,
+        volume: c.volume,
+        threads,
+        kernelThreads: used,
+        runs: t.runs,
+        medianMs: t.medianMs,
+        minMs: t.minMs,
+        rays,
+        raysPerSecond: rays / (t.medianMs / 1000),
+        voxelSteps: Math.round(work.steps),
+        stepsCounted: work.counted,
+        voxelStepsPerSecond: work.steps / (t.medianMs / 1000),
+        peakRssMiB: t.peakRss / 2 ** 20,
+        peakTfMiB: t.peakTfBytes / 2 ** 20,
+        load1: loadavg()[0],
+        key,
+      };
+      measured.set(key, m);
+      console.log(`  [${n + 1}/${order.length}] ${c.label ?? c.renderer} ${c.mode} ${c.size}² x${c.batch} ${c.volume} threads ${threads}: ${t.medianMs.toFixed(1)} ms (${t.runs} runs)`);
+    }
+    rows[i] = { section: c.section, case: c.label ?? c.section.split(':')[0], ...m, note: '' };
+    if (lastUse.get(`${c.backend}|${c.volume}`) === n) volumes.release(c.backend, c.volume);
   }
   await tf.setBackend('cpu');
+  disposeThreadPool();
+  await disposeSampler();
 
-  console.log(`tfdrr bench: node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown cpu'}), tfjs ${tf.version.tfjs}`);
-  console.table(
-    rows.map((r) => ({
-      case: r.name,
-      backend: r.backend,
-      'median ms': r.medianMs.toFixed(1),
-      'rays/s': r.raysPerSecond.toExponential(2),
-      'voxel steps/s': r.voxelStepsPerSecond?.toExponential(2) ?? '',
-      note: r.note ?? '',
-    })),
-  );
-  const out = join(here, 'results.json');
-  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), node: process.version, cores: cpus().length, cpu: cpus()[0]?.model, tfjs: tf.version.tfjs, rows }, null, 2) + '\n');
-  console.log(`wrote ${out}`);
+  // The C yardstick as a row of the headline, with ours / C at one thread and at all.
+  const cLines: string[] = [];
+  if (typeof c200 === 'string') {
+    if (c200 !== 'not run') cLines.push(`C yardstick skipped: ${c200}`);
+  } else {
+    const cr = c200;
+    const ours = (threads: number) => rows.find((r) => r.case === 'hello world' && r.mode === 'forward' && r.backend === 'cpu' && r.threads === threads);
+    const ratios = [1, allThreads].filter((t, j, a) => a.indexOf(t) === j).map((t) => ({ t, r: ours(t) })).filter((x) => x.r !== undefined);
+    const note = ratios.map(({ t, r }) => `ours/C ${((r as Row).medianMs / cr.ms).toFixed(2)} at ${t} thread${t > 1 ? 's' : ''}`).join(', ');
+    const at = rows.map((r) => r.section === 'headline' && r.case === 'hello world' && r.mode === 'forward' && r.backend === 'cpu').lastIndexOf(true);
+    const cRow: Row = {
+      section: 'headline', case: 'C yardstick', renderer: 'C -O3', mode: 'forward', backend: 'native', size: 200, batch: 1, volume: 'example CT', threads: 1, kernelThreads: null, runs: 20,
+      medianMs: c200.ms, minMs: c200.ms, rays: 40000, raysPerSecond: 40000 / (c200.ms / 1000), voxelSteps: c200.steps, stepsCounted: 'exact', voxelStepsPerSecond: c200.stepsPerSecond,
+      peakRssMiB: 0, peakTfMiB: 0, note: `best of 20; ${note} (target <= 0.6 with all threads)`, load1: loadStart[0], key: 'C',
+    };
+    rows.splice(at >= 0 ? at + 1 : rows.length, 0, cRow);
+    cLines.push(`C yardstick (200x200 hello world, single thread, -O3): ${c200.ms.toFixed(1)} ms, ${c200.steps} voxel steps; ${note} (target <= 0.6 with all threads)`);
+    const ourSteps = ours(1)?.voxelSteps;
+    if (ourSteps !== undefined) cLines.push(`  voxel steps: ours ${ourSteps}, C ${c200.steps}`);
+  }
+  const ratioLines = addRatios(rows);
+  const fits = costModel(rows);
+  const loadEnd = loadavg();
+  const seconds = (performance.now() - start) / 1000;
+
+  console.log();
+  console.log(formatTable(rows));
+  console.log(`thr: threads asked for; "2*1": the main kernel ran on 1 (too little work to split). steps/s: voxel steps (Siddon) or samples in the volume (Trilinear) of the forward per second; ~: counted on every k-th ray.`);
+  console.log(`RSS MiB: peak resident set of the process during the row; tf MiB: peak tf.memory().numBytes.`);
+  console.log();
+  for (const line of [...cLines, ...ratioLines]) console.log(line);
+  console.log('cost model, Siddon forward rows (cpu): time vs voxel steps, least squares');
+  for (const line of formatCostModel(fits)) console.log(`  ${line}`);
+  console.log(`load average: ${loadStart.map((x) => x.toFixed(2)).join(' ')} at the start, ${loadEnd.map((x) => x.toFixed(2)).join(' ')} at the end; bench time ${(seconds / 60).toFixed(1)} min`);
+
+  if (out !== null) {
+    const round = (x: number) => (Number.isInteger(x) ? x : Number(x.toPrecision(4)));
+    const meta = {
+      date: new Date().toISOString(),
+      scope,
+      node: process.version,
+      tfjs: tf.version.tfjs,
+      cpus: cpus().length,
+      cpu: cpus()[0]?.model,
+      availableParallelism: availableParallelism(),
+      threadsAll: allThreads,
+      webgpuAdapter: adapter,
+      memoryGiB: round(totalmem() / 2 ** 30),
+      loadavgStart: loadStart.map(round),
+      loadavgEnd: loadEnd.map(round),
+      benchSeconds: Math.round(seconds),
+      yardstick: typeof c200 === 'string' ? c200 : { ...c200, stepsPerSecond: round(c200.stepsPerSecond) },
+      ratios: ratioLines,
+      costModel: fits.map((f) => ({ ...f, interceptMs: round(f.interceptMs), nsPerStep: round(f.nsPerStep), r2: round(f.r2) })),
+      rows: rows.map(({ key: _key, ...row }) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, typeof v === 'number' ? round(v) : v]))),
+    };
+    writeFileSync(out, compactJson(meta) + '\n');
+    console.log(`wrote ${out}`);
+  }
 }
 
 main().catch((e) => {

@@ -1,14 +1,18 @@
 /**
- * Registers every tfdrr kernel with its backends (cpu and wasm) and every kernel gradient (once,
- * however often this module is imported).
+ * Registers every tfdrr kernel with its backends (cpu and wasm; Siddon and Trilinear also on webgpu) and every
+ * kernel gradient (once, however often this module is imported). The webgpu kernels are registered
+ * whether or not a webgpu backend exists (tf.js keeps them until one is registered); their module
+ * does not import @tensorflow/tfjs-backend-webgpu.
  */
 import { getGradient, getKernel, registerGradient, registerKernel, type GradConfig, type KernelConfig } from '@tensorflow/tfjs';
 import { siddonKernelConfigs } from './glue/siddon.js';
 import { trilinearKernelConfigs } from './glue/trilinear.js';
 import { siddonGradConfig } from './gradients/siddon_grad.js';
 import { trilinearGradConfig } from './gradients/trilinear_grad.js';
+import { siddonWebGPUKernelConfigs } from './webgpu/siddon_webgpu.js';
+import { trilinearWebGPUKernelConfigs } from './webgpu/trilinear_webgpu.js';
 
-const kernelConfigs: KernelConfig[] = [...siddonKernelConfigs, ...trilinearKernelConfigs];
+const kernelConfigs: KernelConfig[] = [...siddonKernelConfigs, ...trilinearKernelConfigs, ...siddonWebGPUKernelConfigs, ...trilinearWebGPUKernelConfigs];
 const gradConfigs: GradConfig[] = [siddonGradConfig, trilinearGradConfig];
 
 for (const config of kernelConfigs) {

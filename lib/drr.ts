@@ -9,12 +9,12 @@ import { convert, type ConvertOptions } from './geometry/pose.js';
 import { intrinsicMatrix, parseIntrinsicMatrix, type Matrix3 } from './geometry/intrinsics.js';
 import { inverseProjection as backProjectPixels, perspectiveProjection as projectPoints } from './geometry/projection.js';
 import type { PoseLike } from './geometry/rigid_transform.js';
-import { indexRays, worldToIndex } from './geometry/rays.js';
+import { cameraTargets, indexRays, worldToIndex, type CameraTargets } from './geometry/rays.js';
 import type { SiddonReduce } from '../kernels/kernel_names.js';
 import { alphaRangeOf, assertTensor, type SiddonOptions } from './ops/siddon.js';
 import { PixelSubsampler, scatterPixels } from './renderers/pixel_subsample.js';
 import { renderRays, siddonIntegrator, trilinearIntegrator, type Implementation, type RayIntegrator } from './renderers/ray_renderer.js';
-import type { Subject } from './subject.js';
+import { countLabelChannels, type Subject } from './subject.js';
 
 /** Options of the {@link DRR} constructor: the detector plus the renderer. */
 export interface DRROptions extends DetectorOptions {
@@ -101,7 +101,8 @@ export class DRR {
   /** The subject's voxel-to-world affine and its inverse (row-major 4x4). */
   readonly affine: Matrix4;
   readonly affineInverse: Matrix4;
-  private targetsCam: tf.Tensor2D;
+  /** Camera-frame pixel centres of the detector (and their outer products). */
+  private targetsCam: CameraTargets;
   /** Draws the pixel subsets, with `pSubsample`. */
   private readonly subsampler: PixelSubsampler | undefined;
   /** Number of label channels of the subject's mask (max label + 1), read on first use. */
@@ -131,7 +132,7 @@ export class DRR {
     this.implementation = implementation;
     this.affine = subject.affine;
     this.affineInverse = invertAffine4(subject.affine, 'subject.affine');
-    this.targetsCam = this.detector.targets();
+    this.targetsCam = cameraTargets(this.detector.targets());
     if (options.pSubsample !== undefined) this.subsampler = new PixelSubsampler(this.detector.numPixels, options.pSubsample, options.subsampleSeed ?? 0);
   }
 
@@ -161,8 +162,9 @@ export class DRR {
         const rays = indexRays(pose, this.targetsCam, this.subject.reorient, this.affineInverse);
         return this.renderIndexRays(integrate, rays.source, rays.target, rays.rayLength) as tf.Tensor4D;
       }
-      const targets = tf.gather(this.targetsCam, tf.tensor1d(subset, 'int32'));
-      const rays = indexRays(pose, targets as tf.Tensor2D, this.subject.reorient, this.affineInverse);
+      const rows = tf.tensor1d(subset, 'int32');
+      const targets = { points: tf.gather(this.targetsCam.points, rows) as tf.Tensor2D, outer: tf.gather(this.targetsCam.outer, rows) as tf.Tensor2D };
+      const rays = indexRays(pose, targets, this.subject.reorient, this.affineInverse);
       const b = pose.shape[0];
       const values = this.renderIndexRays(integrate, rays.source, rays.target, rays.rayLength).reshape([b, channels, subset.length]) as tf.Tensor3D;
       const { height, width } = this.detector;
@@ -174,14 +176,8 @@ export class DRR {
   private maskChannels(): number {
     const mask = this.subject.mask;
     if (!mask) throw new Error('maskToChannels: the subject has no labelmap (read it with the labelmap option)');
-    if (this.labelChannels === undefined) {
-      let maxLabel = 0;
-      for (const label of mask.dataSync()) {
-        if (!(label >= 0 && Number.isInteger(label))) throw new Error(`subject.mask: labels must be non-negative integers, found ${label}`);
-        if (label > maxLabel) maxLabel = label;
-      }
-      this.labelChannels = maxLabel + 1;
-    }
+    // read() counted them; a mask from makeSubject is counted here (a synchronous read: cpu, wasm)
+    this.labelChannels ??= this.subject.labelChannels ?? countLabelChannels(mask.dataSync());
     return this.labelChannels;
   }
 
@@ -254,7 +250,7 @@ export class DRR {
 
   /** Frees the tensors the DRR holds (not the subject's). */
   dispose(): void {
-    this.targetsCam.dispose();
+    tf.dispose([this.targetsCam.points, this.targetsCam.outer]);
   }
 
   /** The detector (replaced by {@link DRR.setIntrinsics} and {@link DRR.rescaleDetector}). */
@@ -291,8 +287,8 @@ export class DRR {
     if (this.subsampler !== undefined && next.numPixels !== d.numPixels) {
       throw new Error(`setIntrinsics: this DRR renders a pixel subset (pSubsample) of ${d.numPixels} pixels; changing the detector to ${next.numPixels} pixels needs a new DRR`);
     }
-    const targets = next.targets();
-    this.targetsCam.dispose();
+    const targets = cameraTargets(next.targets());
+    tf.dispose([this.targetsCam.points, this.targetsCam.outer]);
     this.targetsCam = targets;
     this.currentDetector = next;
   }

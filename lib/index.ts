@@ -44,7 +44,12 @@ export { trilinearRange, type TrilinearRangeOptions } from './renderers/trilinea
 export { trilinearReference } from './renderers/trilinear_reference.js';
 export { type Implementation } from './renderers/ray_renderer.js';
 export { imageToPngBytes, saveImage, type PngNormalization, type SaveImageOptions } from './image/save_image.js';
+export { encodeGif, saveGif, type GifFrame, type GifNormalization, type GifOptions, type RawGifFrame } from './image/gif.js';
+export { sideBySide, overlayImages, overlayPngBytes, saveOverlayPng, type SideBySideOptions } from './image/overlay.js';
+export { lossCurveSvg, saveLossCurve, type LossCurveOptions, type LossRun } from './image/loss_curve.js';
 export { Siddon, SiddonGradDensity, SiddonGradRays, Trilinear, TrilinearGradDensity, TrilinearGradRays, type SiddonAttrs, type SiddonInputs, type SiddonReduce, type TrilinearAttrs, type TrilinearInputs } from '../kernels/kernel_names.js';
+export { setNumThreads, getNumThreads, disposeThreadPool } from '../kernels/threads/index.js';
+export { initNodeWebGPU, takeWebGPUErrors, type NodeWebGPUOptions, type WebGPUAdapterSummary } from './webgpu/node_webgpu.js';
 export { Lbfgs, type LbfgsOptions, type LbfgsResult, type LbfgsStopReason } from './optim/lbfgs.js';
 export { GroupedOptimizer, type ParameterGroup } from './optim/grouped_optimizer.js';
 export {
@@ -54,3 +59,10 @@ export { normalizedCrossCorrelation2d, type NormalizedCrossCorrelationOptions } 
 export { multiscaleNormalizedCrossCorrelation2d, type MultiscaleNormalizedCrossCorrelationOptions } from './metrics/multiscale_normalized_cross_correlation.js';
 export { gradientNormalizedCrossCorrelation2d, sobelGradients, type GradientNormalizedCrossCorrelationOptions } from './metrics/gradient_normalized_cross_correlation.js';
 export { mutualInformation, type MutualInformationOptions } from './metrics/mutual_information.js';
+export {
+  Registration, type RegistrationOptions, type RegistrationOptimizer, type RegistrationResult, type RegistrationStep, type RunOptions, type StepCallback,
+} from './registration/registration.js';
+export { multiscaleNccLoss, type RegistrationLoss } from './registration/registration_loss.js';
+export { perturbPoses, type PerturbPosesOptions } from './registration/perturb_poses.js';
+export { poseErrors, type PoseErrors } from './registration/pose_errors.js';
+export { resampleTarget } from './registration/target_pyramid.js';

@@ -21,6 +21,12 @@ export interface Subject {
   reorient: Matrix4;
   /** The labelmap as float32 `[X, Y, Z]`, when one was read. */
   mask?: tf.Tensor3D;
+  /**
+   * Number of label channels of `mask` (max label + 1), counted where the labels were in JS memory
+   * (`read`), so that `maskToChannels` needs no synchronous read of the mask (impossible on webgpu
+   * in Node). Unset: the DRR counts them from the mask on first use.
+   */
+  labelChannels?: number;
   /** Frees the tensors the subject holds. */
   dispose(): void;
 }
@@ -74,4 +80,19 @@ export function makeSubject(options: MakeSubjectOptions): Subject {
       mask?.dispose();
     },
   };
+}
+
+/**
+ * The number of label channels of a labelmap, max label + 1.
+ *
+ * @throws if a label is not a non-negative integer (the message names `name`).
+ */
+export function countLabelChannels(labels: ArrayLike<number>, name = 'subject.mask'): number {
+  let maxLabel = 0;
+  for (let n = 0; n < labels.length; n++) {
+    const label = labels[n];
+    if (!(label >= 0 && Number.isInteger(label))) throw new Error(`${name}: labels must be non-negative integers, found ${label}`);
+    if (label > maxLabel) maxLabel = label;
+  }
+  return maxLabel + 1;
 }

@@ -5,7 +5,10 @@
  *  2. esbuild: lib/index.ts bundled to dist/cjs/index.cjs for `require('tfdrr')` (every `@tensorflow/*`
  *     package stays external so the caller's single tfjs instance is shared; the rest, including the
  *     ESM-only nifti-reader-js and fast-png, is bundled), with `import.meta.url` shimmed;
- *  3. chmod +x on the CLI entry point dist/esm/lib/cli/main.js.
+ *  3. esbuild: the kernel worker kernels/threads/worker.ts bundled to the self-contained ES module
+ *     dist/worker/tfdrr_kernel_worker.mjs (the fused kernels' worker threads run it; it may import
+ *     Node built-ins only);
+ *  4. chmod +x on the CLI entry point dist/esm/lib/cli/main.js.
  * Usage: node scripts/build.mjs. Exits non-zero on the first failure.
  */
 import { spawnSync } from 'node:child_process';
@@ -56,6 +59,27 @@ async function bundleCjs() {
   if (result.warnings.length > 0) throw new Error(`${result.warnings.length} esbuild warning(s), see above`);
 }
 
+async function bundleWorker() {
+  const outfile = 'dist/worker/tfdrr_kernel_worker.mjs';
+  const result = await esbuild.build({
+    absWorkingDir: root,
+    entryPoints: ['kernels/threads/worker.ts'],
+    outfile,
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    sourcemap: true,
+    metafile: true,
+    logLevel: 'warning',
+  });
+  if (result.warnings.length > 0) throw new Error(`${result.warnings.length} esbuild warning(s), see above`);
+  // Self-contained: a worker thread resolves nothing from the caller's node_modules.
+  const imports = result.metafile.outputs[outfile]?.imports ?? [];
+  const foreign = imports.filter((i) => !i.path.startsWith('node:')).map((i) => i.path);
+  if (foreign.length > 0) throw new Error(`${outfile} imports ${foreign.join(', ')} (only node: built-ins allowed)`);
+}
+
 function chmodCli() {
   const cli = join(root, 'dist/esm/lib/cli/main.js');
   if (!existsSync(cli)) throw new Error(`${cli} was not emitted`);
@@ -65,4 +89,5 @@ function chmodCli() {
 await step('clean dist/', () => rmSync(join(root, 'dist'), { recursive: true, force: true }));
 await step('tsc -p tsconfig.build.json -> dist/esm', tsc);
 await step('esbuild lib/index.ts -> dist/cjs/index.cjs', bundleCjs);
+await step('esbuild kernels/threads/worker.ts -> dist/worker/tfdrr_kernel_worker.mjs', bundleWorker);
 await step('chmod +x dist/esm/lib/cli/main.js', chmodCli);

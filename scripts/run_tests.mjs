@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `npm test`: type-check (`tsc -p tsconfig.json`), build (scripts/build.mjs, so the package-exports
+ * `npm test`: type-check (`tsc -p tsconfig.json`, and the browser demo's `examples/web/tsconfig.json`), build (scripts/build.mjs, so the package-exports
  * test has dist/), then jest on the TypeScript sources as ES modules. Extra arguments go to jest
  * (e.g. `npm test -- test/image`).
  *
@@ -57,6 +57,8 @@ let ok = true;
 
 for (const [label, args] of [
   ['typecheck: tsc -p tsconfig.json', [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.json']],
+  // the browser demo has its own tsconfig (DOM types, browser shims)
+  ['typecheck: tsc -p examples/web/tsconfig.json', [require.resolve('typescript/bin/tsc'), '-p', 'examples/web/tsconfig.json', '--noEmit']],
   ['build: scripts/build.mjs', [join(root, 'scripts/build.mjs')]],
 ]) {
   if (!runNode(label, args)) {

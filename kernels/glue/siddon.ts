@@ -1,8 +1,12 @@
-/** Glue of the Siddon kernels (forward and gradients) for backends with data in JS memory. */
+/**
+ * Glue of the Siddon kernels (forward and gradients) for backends with data in JS memory. Each call
+ * runs through `runRayKernelCall`, which splits its rays across the kernel threads when that pays.
+ */
 import type { KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
 import { Siddon, SiddonGradDensity, SiddonGradRays, type SiddonAttrs } from '../kernel_names.js';
-import { siddonGradDensityImpl, siddonGradRaysImpl } from '../shared/siddon_grad_impl.js';
-import { siddonForwardImpl, type SiddonRays } from '../shared/siddon_impl.js';
+import type { FloatArray, SiddonRays } from '../shared/siddon_impl.js';
+import type { RayKernelArrays, RayKernelName } from '../threads/kernel_tasks.js';
+import { runRayKernelCall } from '../threads/ray_kernel_call.js';
 import { jsMemoryKernelConfigs, type KernelIO } from './kernel_io.js';
 import { rayCounts, volumeRaysOf } from './volume_rays.js';
 
@@ -11,10 +15,20 @@ function siddonRaysOf(io: KernelIO, inputs: Record<string, TensorInfo>, attrs: S
   return { ...volumeRaysOf(io, inputs), mask: attrs.channels > 1 ? io.values(inputs.mask) : null };
 }
 
+/** Runs `kernel` on the call's inputs (read now: after the outputs are made) into `outputs`. */
+function run(kernel: RayKernelName, io: KernelIO, inputs: Record<string, TensorInfo>, attrs: SiddonAttrs, dy: FloatArray | null, outputs: Partial<RayKernelArrays>): void {
+  const rays = siddonRaysOf(io, inputs, attrs);
+  runRayKernelCall({
+    spec: { kernel, params: attrs, shape: rays.shape, nRays: rays.nRays, raysPerSource: rays.raysPerSource },
+    arrays: { density: rays.density, mask: rays.mask, source: rays.source, target: rays.target, dy, out: null, dSource: null, dTarget: null, dRange: null, dDensity: null, ...outputs },
+    volumeKeys: { density: inputs.density.dataId, mask: rays.mask === null ? null : inputs.mask.dataId },
+  });
+}
+
 function siddonForward(io: KernelIO, inputs: Record<string, TensorInfo>, attrs: NamedAttrMap): TensorInfo {
   const a = attrs as unknown as SiddonAttrs;
   const out = io.output([rayCounts(inputs).nRays, a.channels]);
-  siddonForwardImpl(siddonRaysOf(io, inputs, a), a, out.values);
+  run('siddonForward', io, inputs, a, null, { out: out.values });
   return out.info;
 }
 
@@ -23,14 +37,14 @@ function siddonGradRays(io: KernelIO, inputs: Record<string, TensorInfo>, attrs:
   const { nRays, nSources } = rayCounts(inputs);
   const dSource = io.output([nSources, 3]);
   const dTarget = io.output([nRays, 3]);
-  siddonGradRaysImpl(siddonRaysOf(io, inputs, a), a, io.values(inputs.dy), dSource.values, dTarget.values);
+  run('siddonGradRays', io, inputs, a, io.values(inputs.dy), { dSource: dSource.values, dTarget: dTarget.values });
   return [dSource.info, dTarget.info];
 }
 
 function siddonGradDensity(io: KernelIO, inputs: Record<string, TensorInfo>, attrs: NamedAttrMap): TensorInfo {
   const a = attrs as unknown as SiddonAttrs;
   const dDensity = io.output([...inputs.density.shape]);
-  siddonGradDensityImpl(siddonRaysOf(io, inputs, a), a, io.values(inputs.dy), dDensity.values);
+  run('siddonGradDensity', io, inputs, a, io.values(inputs.dy), { dDensity: dDensity.values });
   return dDensity.info;
 }
 

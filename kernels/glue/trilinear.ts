@@ -1,8 +1,14 @@
-/** Glue of the Trilinear kernels (forward and gradients) for backends with data in JS memory. */
+/**
+ * Glue of the Trilinear kernels (forward and gradients) for backends with data in JS memory. Each
+ * call runs through `runRayKernelCall`, which splits its rays across the kernel threads when that
+ * pays.
+ */
 import type { KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
 import { Trilinear, TrilinearGradDensity, TrilinearGradRays, type TrilinearAttrs } from '../kernel_names.js';
-import { trilinearGradDensityImpl, trilinearGradRaysImpl } from '../shared/trilinear_grad_impl.js';
-import { trilinearForwardImpl, type TrilinearRays, type TrilinearSampling } from '../shared/trilinear_impl.js';
+import type { FloatArray } from '../shared/siddon_impl.js';
+import type { TrilinearRays, TrilinearSampling } from '../shared/trilinear_impl.js';
+import type { RayKernelArrays, RayKernelName } from '../threads/kernel_tasks.js';
+import { runRayKernelCall } from '../threads/ray_kernel_call.js';
 import { jsMemoryKernelConfigs, type KernelIO } from './kernel_io.js';
 import { rayCounts, volumeRaysOf } from './volume_rays.js';
 
@@ -20,11 +26,22 @@ function trilinearCallOf(io: KernelIO, inputs: Record<string, TensorInfo>, attrs
   return { rays: { ...volumeRaysOf(io, inputs), mask }, sampling: { voxelShift, nPoints, lo, hi, reduce, channels } };
 }
 
+/** Runs `kernel` on the call's inputs (read now: after the outputs are made) into `outputs`. */
+function run(kernel: RayKernelName, io: KernelIO, inputs: Record<string, TensorInfo>, attrs: TrilinearAttrs, withDy: boolean, outputs: Partial<RayKernelArrays>): void {
+  const { rays, sampling } = trilinearCallOf(io, inputs, attrs);
+  const mask = rays.mask ?? null;
+  const dy: FloatArray | null = withDy ? io.values(inputs.dy) : null;
+  runRayKernelCall({
+    spec: { kernel, params: sampling, shape: rays.shape, nRays: rays.nRays, raysPerSource: rays.raysPerSource },
+    arrays: { density: rays.density, mask, source: rays.source, target: rays.target, dy, out: null, dSource: null, dTarget: null, dRange: null, dDensity: null, ...outputs },
+    volumeKeys: { density: inputs.density.dataId, mask: mask === null ? null : inputs.mask.dataId },
+  });
+}
+
 function trilinearForward(io: KernelIO, inputs: Record<string, TensorInfo>, attrs: NamedAttrMap): TensorInfo {
   const a = attrs as unknown as TrilinearAttrs;
   const out = io.output([rayCounts(inputs).nRays, a.channels]);
-  const { rays, sampling } = trilinearCallOf(io, inputs, a);
-  trilinearForwardImpl(rays, sampling, out.values);
+  run('trilinearForward', io, inputs, a, false, { out: out.values });
   return out.info;
 }
 
@@ -34,16 +51,14 @@ function trilinearGradRays(io: KernelIO, inputs: Record<string, TensorInfo>, att
   const dSource = io.output([nSources, 3]);
   const dTarget = io.output([nRays, 3]);
   const dRange = io.output([2]);
-  const { rays, sampling } = trilinearCallOf(io, inputs, a);
-  trilinearGradRaysImpl(rays, sampling, io.values(inputs.dy), { dSource: dSource.values, dTarget: dTarget.values, dRange: dRange.values });
+  run('trilinearGradRays', io, inputs, a, true, { dSource: dSource.values, dTarget: dTarget.values, dRange: dRange.values });
   return [dSource.info, dTarget.info, dRange.info];
 }
 
 function trilinearGradDensity(io: KernelIO, inputs: Record<string, TensorInfo>, attrs: NamedAttrMap): TensorInfo {
   const a = attrs as unknown as TrilinearAttrs;
   const dDensity = io.output([...inputs.density.shape]);
-  const { rays, sampling } = trilinearCallOf(io, inputs, a);
-  trilinearGradDensityImpl(rays, sampling, io.values(inputs.dy), dDensity.values);
+  run('trilinearGradDensity', io, inputs, a, true, { dDensity: dDensity.values });
   return dDensity.info;
 }
 

@@ -18,6 +18,7 @@
 import type { SiddonAttrs } from '../kernel_names.js';
 import { labelOf, type FloatArray, type SiddonRays } from './siddon_impl.js';
 import { SiddonWalker } from './siddon_walker.js';
+import { rayRangeOf, type RayRange } from './volume_rays.js';
 
 /** The maximal segment of each channel of one ray (reduce 'max'). */
 class MaxSegments {
@@ -70,10 +71,12 @@ class MaxSegments {
 
 /**
  * Accumulates `dSource` (`[S, 3]`, summed over each source's rays) and writes `dTarget` (`[R, 3]`)
- * for upstream gradients `dy` (`[R, channels]`).
+ * for upstream gradients `dy` (`[R, channels]`). With a `range`, only its rays: their `dTarget`
+ * rows, and `dSource` summed over them (0 for sources without a ray in the range).
  */
-export function siddonGradRaysImpl(rays: SiddonRays, attrs: SiddonAttrs, dy: FloatArray, dSource: FloatArray, dTarget: FloatArray): void {
-  const { density, source, target, nRays, raysPerSource, mask } = rays;
+export function siddonGradRaysImpl(rays: SiddonRays, attrs: SiddonAttrs, dy: FloatArray, dSource: FloatArray, dTarget: FloatArray, range?: RayRange): void {
+  const { density, source, target, raysPerSource, mask } = rays;
+  const { first, end } = rayRangeOf(rays, range);
   const channels = attrs.channels;
   const walker = new SiddonWalker(rays.shape, attrs.voxelShift, attrs);
   const maxSegments = attrs.reduce === 'max' ? new MaxSegments(channels) : null;
@@ -91,7 +94,7 @@ export function siddonGradRaysImpl(rays: SiddonRays, attrs: SiddonAttrs, dy: Flo
   };
   /** The dy-weighted density of a voxel for ray r (sum). */
   const weight = (r: number, voxel: number) => dy[r * channels + labelOf(mask, voxel, channels)] * density[voxel];
-  for (let r = 0; r < nRays; r++) {
+  for (let r = first; r < end; r++) {
     const o = 3 * r;
     const so = 3 * Math.floor(r / raysPerSource);
     gs.fill(0);
@@ -132,14 +135,19 @@ export function siddonGradRaysImpl(rays: SiddonRays, attrs: SiddonAttrs, dy: Flo
   dSource.set(sourceSums);
 }
 
-/** Accumulates `dDensity[v] += dy x (alpha length of each ray inside voxel v)` over all rays. */
-export function siddonGradDensityImpl(rays: SiddonRays, attrs: SiddonAttrs, dy: FloatArray, dDensity: FloatArray): void {
-  const { density, source, target, nRays, raysPerSource, mask } = rays;
+/**
+ * Writes `dDensity[v] = sum over rays of dy x (alpha length of the ray inside voxel v)`, over the
+ * rays of `range` (default all). A `Float64Array` `dDensity` is itself the accumulator (zeroed
+ * first; no temporary volume), else the sums are taken in a temporary double-precision volume.
+ */
+export function siddonGradDensityImpl(rays: SiddonRays, attrs: SiddonAttrs, dy: FloatArray, dDensity: FloatArray, range?: RayRange): void {
+  const { density, source, target, raysPerSource, mask } = rays;
+  const { first, end } = rayRangeOf(rays, range);
   const channels = attrs.channels;
   const walker = new SiddonWalker(rays.shape, attrs.voxelShift, attrs);
   const maxSegments = attrs.reduce === 'max' ? new MaxSegments(channels) : null;
-  const sums = new Float64Array(dDensity.length);
-  for (let r = 0; r < nRays; r++) {
+  const sums = dDensity instanceof Float64Array ? dDensity.fill(0) : new Float64Array(dDensity.length);
+  for (let r = first; r < end; r++) {
     const o = 3 * r;
     const so = 3 * Math.floor(r / raysPerSource);
     if (!walker.start(source[so], source[so + 1], source[so + 2], target[o], target[o + 1], target[o + 2])) continue;
@@ -154,5 +162,5 @@ export function siddonGradDensityImpl(rays: SiddonRays, attrs: SiddonAttrs, dy: 
       } while (walker.advance());
     }
   }
-  dDensity.set(sums);
+  if (sums !== dDensity) dDensity.set(sums);
 }

@@ -4,7 +4,7 @@
  */
 import type { SiddonAttrs } from '../kernel_names.js';
 import { SiddonWalker } from './siddon_walker.js';
-import type { VolumeRays } from './volume_rays.js';
+import { rayRangeOf, type RayRange, type VolumeRays } from './volume_rays.js';
 
 export type { AlphaRange, VolumeShape } from './siddon_walker.js';
 
@@ -28,18 +28,19 @@ export function labelOf(mask: FloatArray | null, voxel: number, channels: number
 }
 
 /**
- * Writes `out[r * channels + c]` for every ray `r` and channel `c`.
+ * Writes `out[r * channels + c]` for every ray `r` (of `range`, default all) and channel `c`.
  *
  * @returns the number of voxel steps taken (segments visited), for the bench.
  */
-export function siddonForwardImpl(rays: SiddonRays, attrs: SiddonAttrs, out: FloatArray): number {
-  const { density, source, target, nRays, raysPerSource, mask } = rays;
+export function siddonForwardImpl(rays: SiddonRays, attrs: SiddonAttrs, out: FloatArray, range?: RayRange): number {
+  const { density, source, target, raysPerSource, mask } = rays;
+  const { first, end } = rayRangeOf(rays, range);
   const channels = attrs.channels;
   const isMax = attrs.reduce === 'max';
   const walker = new SiddonWalker(rays.shape, attrs.voxelShift, attrs);
   const acc = new Float64Array(channels);
   let steps = 0;
-  for (let r = 0; r < nRays; r++) {
+  for (let r = first; r < end; r++) {
     const o = 3 * r;
     const so = 3 * Math.floor(r / raysPerSource);
     acc.fill(0);

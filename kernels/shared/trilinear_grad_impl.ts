@@ -23,6 +23,7 @@
  */
 import type { FloatArray } from './siddon_impl.js';
 import { RaySum, SampleChannels, TrilinearSampler, type TrilinearRays, type TrilinearSampling } from './trilinear_impl.js';
+import { rayRangeOf, type RayRange } from './volume_rays.js';
 
 /** Where the ray gradients go: `dSource` `[S, 3]` (summed over each source's rays), `dTarget` `[R, 3]`, `dRange` `[2]`. */
 export interface TrilinearRayGradients {
@@ -126,18 +127,23 @@ class RayGradientAccumulator {
   }
 }
 
-/** Writes the gradients of `sum_r sum_c dy[r, c] I_rc` with respect to the ray endpoints and the range into `out`. */
-export function trilinearGradRaysImpl(rays: TrilinearRays, sampling: TrilinearSampling, dy: Float32Array | Float64Array, out: TrilinearRayGradients): void {
+/**
+ * Writes the gradients of `sum_r sum_c dy[r, c] I_rc` with respect to the ray endpoints and the
+ * range into `out`. With a `range`, only its rays: their `dTarget` rows, and `dSource` and `dRange`
+ * summed over them (0 for sources without a ray in the range).
+ */
+export function trilinearGradRaysImpl(rays: TrilinearRays, sampling: TrilinearSampling, dy: Float32Array | Float64Array, out: TrilinearRayGradients, range?: RayRange): void {
   const channels = sampling.channels ?? 1;
+  const { first, end } = rayRangeOf(rays, range);
   if (channels > 1 || sampling.reduce === 'max') {
-    trilinearGradRaysChannels(rays, sampling, dy, out);
+    trilinearGradRaysChannels(rays, sampling, dy, out, first, end);
     return;
   }
-  const { source, target, nRays, raysPerSource } = rays;
+  const { source, target, raysPerSource } = rays;
   const sampler = new TrilinearSampler(rays.density, rays.shape, sampling);
   const rayGradients = new RayGradientAccumulator(out, sampling, sampler.alphaStep);
   const sums = new Float64Array(7);
-  for (let r = 0; r < nRays; r++) {
+  for (let r = first; r < end; r++) {
     const o = 3 * r;
     const so = 3 * Math.floor(r / raysPerSource);
     const g = dy[r];
@@ -148,9 +154,9 @@ export function trilinearGradRaysImpl(rays: TrilinearRays, sampling: TrilinearSa
   rayGradients.finish();
 }
 
-/** `trilinearGradRaysImpl` with label channels or reduce 'max': one sample at a time, weighted. */
-function trilinearGradRaysChannels(rays: TrilinearRays, sampling: TrilinearSampling, dy: FloatArray, out: TrilinearRayGradients): void {
-  const { source, target, nRays, raysPerSource } = rays;
+/** `trilinearGradRaysImpl` with label channels or reduce 'max' (rays `[first, end)`): one sample at a time, weighted. */
+function trilinearGradRaysChannels(rays: TrilinearRays, sampling: TrilinearSampling, dy: FloatArray, out: TrilinearRayGradients, first: number, end: number): void {
+  const { source, target, raysPerSource } = rays;
   const channels = sampling.channels ?? 1;
   const mask = maskOf(rays, channels);
   const sampler = new TrilinearSampler(rays.density, rays.shape, sampling);
@@ -169,7 +175,7 @@ function trilinearGradRaysChannels(rays: TrilinearRays, sampling: TrilinearSampl
       sums[RaySum.WeightedGradient + a] += wu * grad[a];
     }
   };
-  for (let r = 0; r < nRays; r++) {
+  for (let r = first; r < end; r++) {
     const o = 3 * r;
     const so = 3 * Math.floor(r / raysPerSource);
     sums.fill(0);
@@ -182,31 +188,34 @@ function trilinearGradRaysChannels(rays: TrilinearRays, sampling: TrilinearSampl
 
 /**
  * Writes `dDensity[v] = sum_r sum_c dy[r, c] * step * (sum of voxel v's trilinear weights over the
- * samples of ray r in channel c)` (the maximal sample only with reduce 'max').
+ * samples of ray r in channel c)` (the maximal sample only with reduce 'max'), over the rays of
+ * `range` (default all). A `Float64Array` `dDensity` is itself the accumulator (zeroed first; no
+ * temporary volume), else the sums are taken in a temporary double-precision volume.
  */
-export function trilinearGradDensityImpl(rays: TrilinearRays, sampling: TrilinearSampling, dy: Float32Array | Float64Array, dDensity: Float32Array | Float64Array): void {
-  const { source, target, nRays, raysPerSource } = rays;
+export function trilinearGradDensityImpl(rays: TrilinearRays, sampling: TrilinearSampling, dy: Float32Array | Float64Array, dDensity: Float32Array | Float64Array, range?: RayRange): void {
+  const { source, target, raysPerSource } = rays;
+  const { first, end } = rayRangeOf(rays, range);
   const sampler = new TrilinearSampler(rays.density, rays.shape, sampling);
   const step = sampler.alphaStep;
-  const sums = new Float64Array(dDensity.length);
+  const sums = dDensity instanceof Float64Array ? dDensity.fill(0) : new Float64Array(dDensity.length);
   const channels = sampling.channels ?? 1;
   if (channels > 1 || sampling.reduce === 'max') {
     const mask = maskOf(rays, channels);
     const reducer = new SampleChannels(channels, sampling.reduce === 'max');
     const visit = (k: number, w: number) => sampler.scatterAt(sums, k, w * step);
-    for (let r = 0; r < nRays; r++) {
+    for (let r = first; r < end; r++) {
       const o = 3 * r;
       const so = 3 * Math.floor(r / raysPerSource);
       const started = sampler.start(source[so], source[so + 1], source[so + 2], target[o], target[o + 1], target[o + 2]);
       weightedSamples(sampler, started, reducer, mask, dy, r * channels, visit);
     }
   } else {
-    for (let r = 0; r < nRays; r++) {
+    for (let r = first; r < end; r++) {
       const o = 3 * r;
       const so = 3 * Math.floor(r / raysPerSource);
       const w = dy[r] * step;
       if (w !== 0 && sampler.start(source[so], source[so + 1], source[so + 2], target[o], target[o + 1], target[o + 2])) sampler.scatter(sums, w);
     }
   }
-  dDensity.set(sums);
+  if (sums !== dDensity) dDensity.set(sums);
 }

@@ -21,7 +21,7 @@
  */
 import type { SiddonReduce } from '../kernel_names.js';
 import { labelOf, type FloatArray } from './siddon_impl.js';
-import type { VolumeRays } from './volume_rays.js';
+import { rayRangeOf, type RayRange, type VolumeRays } from './volume_rays.js';
 import type { VolumeShape } from './siddon_walker.js';
 
 export type { VolumeShape } from './siddon_walker.js';
@@ -557,13 +557,14 @@ export class SampleChannels {
 }
 
 /**
- * Writes `out[r * C + c]` (C channels; `[R]` for one) for every ray of `rays`: `step * sum_k f(p_k)`,
- * or the max, per label channel (see the file comment).
+ * Writes `out[r * C + c]` (C channels; `[R]` for one) for every ray of `rays` (of `range`, default
+ * all): `step * sum_k f(p_k)`, or the max, per label channel (see the file comment).
  *
  * @returns the number of samples that touched the volume (for the bench; plain sum only, else 0).
  */
-export function trilinearForwardImpl(rays: TrilinearRays, sampling: TrilinearSampling, out: Float32Array | Float64Array): number {
-  const { source, target, nRays, raysPerSource } = rays;
+export function trilinearForwardImpl(rays: TrilinearRays, sampling: TrilinearSampling, out: Float32Array | Float64Array, range?: RayRange): number {
+  const { source, target, raysPerSource } = rays;
+  const { first, end } = rayRangeOf(rays, range);
   const sampler = new TrilinearSampler(rays.density, rays.shape, sampling);
   const step = sampler.alphaStep;
   const channels = sampling.channels ?? 1;
@@ -571,7 +572,7 @@ export function trilinearForwardImpl(rays: TrilinearRays, sampling: TrilinearSam
   let samples = 0;
   if (channels === 1 && !isMax) {
     const sums = new Float64Array(1);
-    for (let r = 0; r < nRays; r++) {
+    for (let r = first; r < end; r++) {
       const o = 3 * r;
       const so = 3 * Math.floor(r / raysPerSource);
       sums[RaySum.Value] = 0;
@@ -583,7 +584,7 @@ export function trilinearForwardImpl(rays: TrilinearRays, sampling: TrilinearSam
   const mask = channels > 1 ? (rays.mask ?? null) : null;
   if (channels > 1 && mask === null) throw new Error(`trilinear: ${channels} channels need a mask`);
   const reducer = new SampleChannels(channels, isMax);
-  for (let r = 0; r < nRays; r++) {
+  for (let r = first; r < end; r++) {
     const o = 3 * r;
     const so = 3 * Math.floor(r / raysPerSource);
     reducer.collect(sampler, sampler.start(source[so], source[so + 1], source[so + 2], target[o], target[o + 1], target[o + 2]), mask);

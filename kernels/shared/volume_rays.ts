@@ -15,3 +15,27 @@ export interface VolumeRays {
   /** R / S: consecutive rays sharing one source. */
   raysPerSource: number;
 }
+
+/**
+ * The rays `[first, end)` a kernel call computes (a thread's share). Per-ray outputs of the other
+ * rays are left as they are; sums over rays (a source's gradient, the range's, the volume's) are
+ * taken over these rays only.
+ */
+export interface RayRange {
+  first: number;
+  end: number;
+}
+
+/**
+ * `range`, or every ray of `rays` when it is absent.
+ *
+ * @throws Error if the range is not integers with `0 <= first <= end <= nRays`.
+ */
+export function rayRangeOf(rays: VolumeRays, range?: RayRange): RayRange {
+  if (range === undefined) return { first: 0, end: rays.nRays };
+  const { first, end } = range;
+  if (!(Number.isInteger(first) && Number.isInteger(end) && first >= 0 && first <= end && end <= rays.nRays)) {
+    throw new Error(`ray range: expected integers 0 <= first <= end <= ${rays.nRays}, got [${first}, ${end})`);
+  }
+  return range;
+}

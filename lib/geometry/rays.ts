@@ -36,11 +36,25 @@ function batchOfOne(m: Matrix4): tf.Tensor3D {
   return tf.tensor3d(Float32Array.from(m), [1, 4, 4]);
 }
 
+/** Camera-frame pixel centres `t` `[P, 3]` and their outer products `t ⊗ t` `[P, 9]` (for the ray lengths). */
+export interface CameraTargets {
+  points: tf.Tensor2D;
+  outer: tf.Tensor2D;
+}
+
+/** {@link CameraTargets} of `points` `[P, 3]` (takes `points` over: disposing the result disposes it). */
+export function cameraTargets(points: tf.Tensor2D): CameraTargets {
+  const p = points.shape[0];
+  const outer = tf.tidy(() => tf.mul(points.reshape([p, 3, 1]), points.reshape([p, 1, 3])).reshape([p, 9]) as tf.Tensor2D);
+  return { points, outer };
+}
+
 /**
  * Rays in index coordinates for poses `[B, 4, 4]`: `affine^-1 P Q` applied to the camera-frame
  * pixel centres `[P, 3]` in one homogeneous matMul.
  */
-export function indexRays(pose: tf.Tensor3D, targetsCam: tf.Tensor2D, reorient: Matrix4, affineInverse: Matrix4): IndexRays {
+export function indexRays(pose: tf.Tensor3D, targets: CameraTargets, reorient: Matrix4, affineInverse: Matrix4): IndexRays {
+  const { points: targetsCam, outer } = targets;
   return tf.tidy(() => {
     const b = pose.shape[0];
     const p = targetsCam.shape[0];
@@ -49,9 +63,12 @@ export function indexRays(pose: tf.Tensor3D, targetsCam: tf.Tensor2D, reorient: 
     const homogeneous = tf.concat([targetsCam, tf.ones([p, 1])], 1).reshape([1, p, 4]);
     const target = tf.matMul(homogeneous, tf.slice(camToIndex, [0, 0, 0], [b, 3, 4]), false, true) as tf.Tensor3D;
     const source = tf.slice(camToIndex, [0, 0, 3], [b, 3, 1]).reshape([b, 3]) as tf.Tensor2D;
-    // |target_world - source_world| = |(P Q)[:3, :3] target_cam|
-    const offsets = tf.matMul(targetsCam.reshape([1, p, 3]), tf.slice(camToWorld, [0, 0, 0], [b, 3, 3]), false, true);
-    const rayLength = tf.sqrt(tf.sum(tf.square(offsets), 2)) as tf.Tensor2D;
+    // |target_world - source_world|² = |M t|² = (t ⊗ t) · vec(MᵀM) with M = (P Q)[:3, :3], t = target_cam:
+    // one [B, 9] x [9, P] matMul over the detector's cached t ⊗ t (a sum over a size-3 last axis is slow
+    // on webgpu, and broadcasting ops are slow on cpu)
+    const linear = tf.slice(camToWorld, [0, 0, 0], [b, 3, 3]);
+    const gram = tf.matMul(linear, linear, true, false).reshape([b, 9]);
+    const rayLength = tf.sqrt(tf.matMul(gram, outer, false, true)) as tf.Tensor2D;
     return { source, target, rayLength };
   });
 }

@@ -12,11 +12,24 @@ export function describeValue(t: unknown): string {
 
 /** The tensor's values, or null when this backend cannot read synchronously. */
 export function readValues(t: tf.Tensor): ArrayLike<number> | null {
+  if (!readableSynchronously(t)) return null;
   try {
     return t.dataSync() as ArrayLike<number>;
   } catch {
     return null;
   }
+}
+
+/**
+ * False for data that only a GPU read could return where that read cannot be synchronous: webgpu
+ * without OffscreenCanvas (Node), whose `dataSync()` prints a performance warning and then throws.
+ * Data the webgpu backend still holds on the CPU (tensors made from JS arrays and not yet used by
+ * a GPU op) read fine. Every other backend: true.
+ */
+function readableSynchronously(t: tf.Tensor): boolean {
+  if (tf.getBackend() !== 'webgpu' || typeof OffscreenCanvas !== 'undefined') return true;
+  const data = (tf.backend() as unknown as { tensorMap?: { get(dataId: object): { values?: unknown } | undefined } }).tensorMap?.get(t.dataId);
+  return data === undefined || data.values != null; // undefined: the tensor lives on another backend
 }
 
 /** Throws unless every value of `t` is finite (skipped without synchronous reads). */

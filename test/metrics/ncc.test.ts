@@ -67,6 +67,21 @@ describe('normalizedCrossCorrelation2d', () => {
     t.dispose();
   });
 
+  test('13 px patches of DRR-like images (offset 40, flat areas, sharp edges) equal the double loop to 1e-5', () => {
+    // Box-mean NCC computes m(a²) - m(a)²: float32 cancellation would show on large offsets and flat patches.
+    const shape: Shape4 = [2, 1, 48, 40];
+    const drrLike = (shift: number) => Array.from({ length: 2 * 48 * 40 }, (_, k) => {
+      const i = Math.floor(k / 40) % 48, j = k % 40;
+      const body = (i - 24) ** 2 / 400 + (j - 20 - shift) ** 2 / 250 < 1 ? 30 : 0;
+      const bone = Math.abs(j - 20 - shift) < 3 && i > 8 ? 15 : 0;
+      return 40 + body + bone + 0.5 * Math.sin(i / 3) + 1e-3 * random(0, 1);
+    });
+    const x1 = drrLike(0), x2 = drrLike(2);
+    const got = values(normalizedCrossCorrelation2d(tf.tensor4d(x1, shape), tf.tensor4d(x2, shape), { patchSize: 13 }));
+    const expected = nccReference(x1, x2, shape, 13, 1e-5);
+    got.forEach((v, b) => expect(Math.abs(v - expected[b])).toBeLessThan(1e-5));
+  });
+
   test('patch NCC equals the mean of the global NCCs of every patch', () => {
     const shape: Shape4 = [1, 1, 6, 5];
     const p = 3;
