@@ -86,7 +86,7 @@ function countSteps(c: BenchCase, subject: Subject, drr: DRR, rotation: tf.Tenso
   const targets = drr.detector.targets();
   const p = targets.shape[0];
   const k = Math.max(1, Math.ceil((b * p) / COUNT_CAP));
-  let s = new Float32Array(0);
+  let s: Float32Array = new Float32Array(0);
   let t = s;
   let q = 0;
   let range: Float32Array | null = null;

@@ -26,7 +26,7 @@ function isGzip(b: Uint8Array): boolean {
 /** Gunzips with DecompressionStream when the bytes are gzip; returns them unchanged otherwise. */
 export async function gunzipIfNeeded(bytes: Uint8Array): Promise<Uint8Array> {
   if (!isGzip(bytes) || typeof DecompressionStream === 'undefined') return bytes; // else node:zlib's shim (fflate) does it
-  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
+  const stream = new Blob([bytes as BlobPart]).stream().pipeThrough(new DecompressionStream('gzip'));
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
