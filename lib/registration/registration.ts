@@ -100,7 +100,7 @@ export interface RegistrationResult {
   reason: 'iterations' | 'tolerance' | 'stopped' | 'frozen';
 }
 
-/** Resolved learning rates. */
+/** Learning rates of DiffDRR's registration tutorial. */
 const DEFAULT_LEARNING_RATE = { rotation: 1e-2, translation: 1 };
 
 export class Registration {
@@ -346,8 +346,7 @@ export class Registration {
   }
 
   private lossOf(): tf.Tensor1D {
-    const image = this.drr.forward(this.rotation, this.translation, this.renderOptions);
-    return this.loss(image, this.target);
+    return this.loss(this.render(), this.target);
   }
 
   /** Puts the frozen rows back to their frozen values. */
