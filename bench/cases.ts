@@ -9,12 +9,20 @@
  *   example CT); registration steps; the wasm backend. Each with one thread and with all.
  * - full: the whole cross product renderer x mode x size x batch x volume x threads, plus the
  *   headline, registration and wasm rows (many hours: see run.ts).
+ * - gpu: the webgpu rows of GitHub issue #6 (Siddon on the example CT, 200x200 and 512x512,
+ *   batches 1 and 16, forward and both backward passes) and the cpu hello world for comparison;
+ *   what the bundled GPU bench runs (scripts/build_gpu_bench.mjs).
  */
 
 export type VolumeName = 'example CT' | 'phantom 256³' | 'phantom 512³';
-export type Mode = 'forward' | 'fwd+pose bwd' | 'fwd+volume bwd' | 'registration step';
+/**
+ * 'kernel forward': the fused Siddon kernel alone on index-space rays made once (the work the C
+ * yardstick times: traversal only, without the pose-to-ray geometry and the ray-length product of
+ * `DRR.forward`).
+ */
+export type Mode = 'forward' | 'kernel forward' | 'fwd+pose bwd' | 'fwd+volume bwd' | 'registration step';
 export type Renderer = 'siddon' | 'trilinear';
-export type Scope = 'quick' | 'default' | 'full';
+export type Scope = 'quick' | 'default' | 'full' | 'gpu';
 
 /** Volumes, in the order they are used (each is made once and freed after its last row). */
 export const VOLUMES: VolumeName[] = ['example CT', 'phantom 256³', 'phantom 512³'];
@@ -60,7 +68,10 @@ const HELLO = { volume: 'example CT', size: 200, batch: 1, backend: 'cpu' } as c
 
 function headline(scope: Scope): BenchCase[] {
   const s = 'headline';
-  const fwd = both({ ...HELLO, section: s, label: 'hello world', renderer: 'siddon', mode: 'forward' });
+  const fwd = [
+    ...both({ ...HELLO, section: s, label: 'hello world', renderer: 'siddon', mode: 'forward' }),
+    ...both({ ...HELLO, section: s, label: 'hello world', renderer: 'siddon', mode: 'kernel forward' }),
+  ];
   const pose = both({ ...HELLO, section: s, label: 'hello world', renderer: 'siddon', mode: 'fwd+pose bwd' });
   if (scope === 'quick') return [...fwd, ...pose];
   return [
@@ -144,6 +155,18 @@ function webgpu(scope: Scope): BenchCase[] {
   ];
 }
 
+/**
+ * The GPU bench (scope 'gpu', GitHub issue #6): Siddon on the example CT through the webgpu backend,
+ * 200x200 and 512x512, batches 1 and 16, forward and forward + pose / volume backward; and the cpu
+ * backend's hello world forward (1 thread and all) to compare with.
+ */
+function gpuScope(): BenchCase[] {
+  const c = { section: 'webgpu backend: Siddon, example CT, size x batch', renderer: 'siddon', volume: 'example CT', backend: 'webgpu', threads: 'one' } as const;
+  const modes = ['forward', 'fwd+pose bwd', 'fwd+volume bwd'] as const;
+  const rows = [200, 512].flatMap((size) => [1, 16].flatMap((batch) => modes.map((mode): BenchCase => ({ ...c, label: `${size}x${size} x${batch}`, size, batch, mode }))));
+  return [...rows, ...both({ ...HELLO, section: 'cpu backend, for comparison', label: 'hello world', renderer: 'siddon', mode: 'forward' })];
+}
+
 /** Every combination of renderer, mode, size, batch, volume and threads. */
 function crossProduct(): BenchCase[] {
   const section = 'full cross product';
@@ -164,6 +187,7 @@ export function caseKey(c: BenchCase): string {
  * share a measurement (same `caseKey`): it is run once and shown in each.
  */
 export function casesFor(scope: Scope): BenchCase[] {
+  if (scope === 'gpu') return gpuScope();
   const all = [...headline(scope), ...grid(scope), ...sizeSweep(scope), ...backward(scope), ...trilinear(scope), ...registration(scope), ...wasm(scope), ...webgpu(scope), ...(scope === 'full' ? crossProduct() : [])];
   const seen = new Set<string>();
   return all.filter((c) => {

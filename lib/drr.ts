@@ -132,7 +132,7 @@ export class DRR {
     this.implementation = implementation;
     this.affine = subject.affine;
     this.affineInverse = invertAffine4(subject.affine, 'subject.affine');
-    this.targetsCam = cameraTargets(this.detector.targets());
+    this.targetsCam = tf.tidy(() => cameraTargets(this.detector.targets()));
     if (options.pSubsample !== undefined) this.subsampler = new PixelSubsampler(this.detector.numPixels, options.pSubsample, options.subsampleSeed ?? 0);
   }
 
@@ -163,7 +163,7 @@ export class DRR {
         return this.renderIndexRays(integrate, rays.source, rays.target, rays.rayLength) as tf.Tensor4D;
       }
       const rows = tf.tensor1d(subset, 'int32');
-      const targets = { points: tf.gather(this.targetsCam.points, rows) as tf.Tensor2D, outer: tf.gather(this.targetsCam.outer, rows) as tf.Tensor2D };
+      const targets = { homogeneous: tf.gather(this.targetsCam.homogeneous, rows) as tf.Tensor2D, outer: tf.gather(this.targetsCam.outer, rows) as tf.Tensor2D };
       const rays = indexRays(pose, targets, this.subject.reorient, this.affineInverse);
       const b = pose.shape[0];
       const values = this.renderIndexRays(integrate, rays.source, rays.target, rays.rayLength).reshape([b, channels, subset.length]) as tf.Tensor3D;
@@ -250,7 +250,7 @@ export class DRR {
 
   /** Frees the tensors the DRR holds (not the subject's). */
   dispose(): void {
-    tf.dispose([this.targetsCam.points, this.targetsCam.outer]);
+    tf.dispose([this.targetsCam.homogeneous, this.targetsCam.outer]);
   }
 
   /** The detector (replaced by {@link DRR.setIntrinsics} and {@link DRR.rescaleDetector}). */
@@ -287,8 +287,8 @@ export class DRR {
     if (this.subsampler !== undefined && next.numPixels !== d.numPixels) {
       throw new Error(`setIntrinsics: this DRR renders a pixel subset (pSubsample) of ${d.numPixels} pixels; changing the detector to ${next.numPixels} pixels needs a new DRR`);
     }
-    const targets = cameraTargets(next.targets());
-    tf.dispose([this.targetsCam.points, this.targetsCam.outer]);
+    const targets = tf.tidy(() => cameraTargets(next.targets()));
+    tf.dispose([this.targetsCam.homogeneous, this.targetsCam.outer]);
     this.targetsCam = targets;
     this.currentDetector = next;
   }

@@ -17,6 +17,7 @@
  */
 import type { SiddonAttrs } from '../kernel_names.js';
 import { labelOf, type FloatArray, type SiddonRays } from './siddon_impl.js';
+import { faceJumpsAlongRay, walkSegments } from './siddon_sum_loops.js';
 import { SiddonWalker } from './siddon_walker.js';
 import { rayRangeOf, type RayRange } from './volume_rays.js';
 
@@ -82,6 +83,7 @@ export function siddonGradRaysImpl(rays: SiddonRays, attrs: SiddonAttrs, dy: Flo
   const maxSegments = attrs.reduce === 'max' ? new MaxSegments(channels) : null;
   const gs = new Float64Array(3);
   const gt = new Float64Array(3);
+  const jumps = new Float64Array(6);
   const sourceSums = new Float64Array(dSource.length);
   /**
    * Adds the contribution of the face of `axis` crossed at `alpha` where dL/d alpha = `jump` (axis
@@ -107,6 +109,14 @@ export function siddonGradRaysImpl(rays: SiddonRays, attrs: SiddonAttrs, dy: Flo
           const g = dy[r * channels + c] * maxSegments.density[c];
           cross(maxSegments.endAxis[c], maxSegments.endAlpha[c], g);
           cross(maxSegments.startAxis[c], maxSegments.startAlpha[c], -g);
+        }
+      } else if (channels === 1) {
+        // jumps of the density, times the ray's upstream gradient
+        faceJumpsAlongRay(walker, density, jumps);
+        const g = dy[r];
+        for (let a = 0; a < 3; a++) {
+          gs[a] = g * (jumps[3 + a] - jumps[a]);
+          gt[a] = -g * jumps[3 + a];
         }
       } else {
         let w = weight(r, walker.voxel);
@@ -156,6 +166,8 @@ export function siddonGradDensityImpl(rays: SiddonRays, attrs: SiddonAttrs, dy: 
       for (let c = 0; c < channels; c++) {
         if (maxSegments.value[c] > 0) sums[maxSegments.voxel[c]] += dy[r * channels + c] * maxSegments.length[c];
       }
+    } else if (channels === 1) {
+      walkSegments(walker, density, dy[r], sums);
     } else {
       do {
         sums[walker.voxel] += dy[r * channels + labelOf(mask, walker.voxel, channels)] * (walker.alpha1 - walker.alpha0);

@@ -3,6 +3,7 @@
  * over the voxels the ray crosses (see `siddon_walker.ts` for the geometry), in double precision.
  */
 import type { SiddonAttrs } from '../kernel_names.js';
+import { walkSegments } from './siddon_sum_loops.js';
 import { SiddonWalker } from './siddon_walker.js';
 import { rayRangeOf, type RayRange, type VolumeRays } from './volume_rays.js';
 
@@ -46,12 +47,8 @@ export function siddonForwardImpl(rays: SiddonRays, attrs: SiddonAttrs, out: Flo
     acc.fill(0);
     if (walker.start(source[so], source[so + 1], source[so + 2], target[o], target[o + 1], target[o + 2])) {
       if (channels === 1 && !isMax) {
-        let sum = 0;
-        do {
-          sum += density[walker.voxel] * (walker.alpha1 - walker.alpha0);
-          steps++;
-        } while (walker.advance());
-        acc[0] = sum;
+        acc[0] = walkSegments(walker, density, 0, null);
+        steps += walker.segments;
       } else {
         do {
           const value = density[walker.voxel] * (walker.alpha1 - walker.alpha0);

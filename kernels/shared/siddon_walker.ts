@@ -10,6 +10,8 @@
  * the whole line); parts outside the volume contribute nothing.
  *
  * Use: `if (walker.start(...)) do { ...walker.voxel, walker.alpha0, walker.alpha1... } while (walker.advance());`
+ * The plain sums (the kernels' common case) walk the same steps with the state in locals:
+ * `siddon_sum_loops.ts`.
  */
 
 /** Shape of a C-order volume `[X, Y, Z]` (k fastest). */
@@ -23,11 +25,11 @@ export interface AlphaRange {
 
 /** Walks rays through one volume; holds the state of the current ray and segment. */
 export class SiddonWalker {
-  private readonly nx: number;
-  private readonly ny: number;
-  private readonly nz: number;
-  private readonly strideX: number;
-  private readonly strideY: number;
+  readonly nx: number;
+  readonly ny: number;
+  readonly nz: number;
+  readonly strideX: number;
+  readonly strideY: number;
   private readonly voxelShift: number;
   private readonly alphaMin: number;
   private readonly alphaMax: number;
@@ -49,18 +51,25 @@ export class SiddonWalker {
   /** Axis of the voxel face crossed at `alpha1` to reach the next segment, or -1 on the last segment. */
   crossAxis = -1;
 
-  private ix = 0;
-  private iy = 0;
-  private iz = 0;
-  private ax = 0;
-  private ay = 0;
-  private az = 0;
-  private dax = 0;
-  private day = 0;
-  private daz = 0;
-  private stepX = 1;
-  private stepY = 1;
-  private stepZ = 1;
+  /**
+   * The traversal state after `start` (read by the plain-sum loops of `siddon_sum_loops.ts`, which
+   * keep it in locals): the voxel's index per axis, the alpha of the next face ahead per axis
+   * (Infinity for an axis the ray is parallel to), the alpha between faces, and the index step (+-1).
+   */
+  ix = 0;
+  iy = 0;
+  iz = 0;
+  ax = 0;
+  ay = 0;
+  az = 0;
+  dax = 0;
+  day = 0;
+  daz = 0;
+  stepX = 1;
+  stepY = 1;
+  stepZ = 1;
+  /** Segments of the last ray walked by `walkSegments`. */
+  segments = 0;
 
   constructor(shape: VolumeShape, voxelShift: number, range: AlphaRange) {
     [this.nx, this.ny, this.nz] = shape;

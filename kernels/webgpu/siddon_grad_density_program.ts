@@ -6,7 +6,7 @@
  *
  * Rays cross the same voxels, so the adds are atomic: WGSL has no float atomics, and tfjs binds the
  * output of an `atomic` program as `array<atomic<i32>>`; each add is a compare-exchange loop on the
- * f32 bits (as tfjs's own scatter). The output must arrive zeroed (the kernel function passes a
+ * f32 bits (as tfjs's own scatter). The output must arrive zeroed (`runRayProgram` passes a
  * `Fill` output to `runWebGPUProgram`, as tfjs's ScatterNd). The order of the adds varies between
  * runs: the sums are f32 and not bit-reproducible (the CPU kernel sums in double).
  *
@@ -14,27 +14,17 @@
  * Output: `[X, Y, Z]`; one invocation per ray.
  */
 import type { SiddonReduce } from '../kernel_names.js';
+import { RayProgram } from './ray_program.js';
 import { MAX_SEGMENTS_WGSL, SIDDON_UNIFORMS, siddonWalkerWgsl } from './siddon_walker_wgsl.js';
-import { WORKGROUP_SIZE, computeFlatDispatch, flatDispatchLayout, type WebGPUProgramLike } from './webgpu_program_util.js';
+import { ATOMIC_ADD_FLOAT_WGSL } from './webgpu_program_util.js';
 
-export class SiddonGradDensityProgram implements WebGPUProgramLike {
+export class SiddonGradDensityProgram extends RayProgram {
   readonly variableNames = ['density', 'sources', 'targets', 'labels', 'dy'];
-  readonly outputShape: number[];
-  shaderKey: string;
-  readonly dispatchLayout = flatDispatchLayout();
-  readonly dispatch: [number, number, number];
-  readonly workgroupSize = WORKGROUP_SIZE;
   readonly uniforms = SIDDON_UNIFORMS;
   readonly atomic = true;
-  private readonly channels: number;
-  private readonly reduce: SiddonReduce;
 
   constructor(volumeShape: readonly number[], nRays: number, channels: number, reduce: SiddonReduce) {
-    this.outputShape = [...volumeShape];
-    this.dispatch = computeFlatDispatch(nRays, this.workgroupSize);
-    this.channels = channels;
-    this.reduce = reduce;
-    this.shaderKey = `tfdrrSiddonGradDensity_${reduce}_${channels}`;
+    super('SiddonGradDensity', [...volumeShape], nRays, channels, reduce);
   }
 
   getUserCode(): string {
@@ -55,22 +45,9 @@ export class SiddonGradDensityProgram implements WebGPUProgramLike {
     return `
 ${siddonWalkerWgsl(this.channels)}
 ${this.reduce === 'max' ? MAX_SEGMENTS_WGSL : ''}
-
-// result[i] += v on the f32 bits of an atomic<i32>: compare-exchange until no other add intervened.
-fn atomicAddFloat(i : i32, v : f32) {
-  if (v == 0.0) { return; }
-  var old = atomicLoad(&result[i]);
-  loop {
-    let res = atomicCompareExchangeWeak(&result[i], old, bitcast<i32>(bitcast<f32>(old) + v));
-    if (res.exchanged) { break; }
-    old = res.old_value;
-  }
-}
-
+${ATOMIC_ADD_FLOAT_WGSL}
 fn main(index : i32) {
-  _ = labels[0];   // bindings must be used (the 'sum' walk reads neither the labels nor the density)
-  _ = density[0];
-  if (index >= uniforms.targetsShape.x) { return; }
+  ${this.mainPrologue()}
   let r = index;
   var w : Walker;
   if (walkerStart(&w, raySource(r), rayTarget(r))) {${walk}

@@ -12,26 +12,15 @@
  * Inputs (in order): density, sources `[S, 3]`, targets `[R, 3]`, labels, dy `[R, channels]`.
  */
 import type { SiddonReduce } from '../kernel_names.js';
+import { RayProgram } from './ray_program.js';
 import { MAX_SEGMENTS_WGSL, SIDDON_UNIFORMS, siddonWalkerWgsl } from './siddon_walker_wgsl.js';
-import { WORKGROUP_SIZE, computeFlatDispatch, flatDispatchLayout, type WebGPUProgramLike } from './webgpu_program_util.js';
 
-export class SiddonGradRaysProgram implements WebGPUProgramLike {
+export class SiddonGradRaysProgram extends RayProgram {
   readonly variableNames = ['density', 'sources', 'targets', 'labels', 'dy'];
-  readonly outputShape: number[];
-  shaderKey: string;
-  readonly dispatchLayout = flatDispatchLayout();
-  readonly dispatch: [number, number, number];
-  readonly workgroupSize = WORKGROUP_SIZE;
   readonly uniforms = SIDDON_UNIFORMS;
-  private readonly channels: number;
-  private readonly reduce: SiddonReduce;
 
   constructor(nRays: number, channels: number, reduce: SiddonReduce) {
-    this.outputShape = [2, nRays, 3];
-    this.dispatch = computeFlatDispatch(nRays, this.workgroupSize);
-    this.channels = channels;
-    this.reduce = reduce;
-    this.shaderKey = `tfdrrSiddonGradRays_${reduce}_${channels}`;
+    super('SiddonGradRays', [2, nRays, 3], nRays, channels, reduce);
   }
 
   getUserCode(): string {
@@ -81,9 +70,8 @@ fn weight(r : i32, voxel : i32) -> f32 {
 }
 
 fn main(index : i32) {
-  _ = labels[0];   // bindings must be used: one channel reads no labels
+  ${this.mainPrologue()}
   let nRays = uniforms.targetsShape.x;
-  if (index >= nRays) { return; }
   let r = index;
   gs = vec3<f32>(0.0);
   gt = vec3<f32>(0.0);

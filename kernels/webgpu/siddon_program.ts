@@ -10,26 +10,15 @@
  * bounds check is on R (`uniforms.targetsShape.x`), not on tfjs's `uniforms.size`.
  */
 import type { SiddonReduce } from '../kernel_names.js';
+import { RayProgram } from './ray_program.js';
 import { SIDDON_UNIFORMS, siddonWalkerWgsl } from './siddon_walker_wgsl.js';
-import { WORKGROUP_SIZE, computeFlatDispatch, flatDispatchLayout, type WebGPUProgramLike } from './webgpu_program_util.js';
 
-export class SiddonProgram implements WebGPUProgramLike {
+export class SiddonProgram extends RayProgram {
   readonly variableNames = ['density', 'sources', 'targets', 'labels'];
-  readonly outputShape: number[];
-  shaderKey: string;
-  readonly dispatchLayout = flatDispatchLayout();
-  readonly dispatch: [number, number, number];
-  readonly workgroupSize = WORKGROUP_SIZE;
   readonly uniforms = SIDDON_UNIFORMS;
-  private readonly channels: number;
-  private readonly reduce: SiddonReduce;
 
   constructor(nRays: number, channels: number, reduce: SiddonReduce) {
-    this.outputShape = [nRays, channels];
-    this.dispatch = computeFlatDispatch(nRays, this.workgroupSize);
-    this.channels = channels;
-    this.reduce = reduce;
-    this.shaderKey = `tfdrrSiddon_${reduce}_${channels}`;
+    super('Siddon', [nRays, channels], nRays, channels, reduce);
   }
 
   getUserCode(): string {
@@ -42,8 +31,7 @@ export class SiddonProgram implements WebGPUProgramLike {
 ${siddonWalkerWgsl(this.channels)}
 
 fn main(index : i32) {
-  _ = labels[0];   // bindings must be used: one channel reads no labels
-  if (index >= uniforms.targetsShape.x) { return; }
+  ${this.mainPrologue()}
   var acc : array<f32, CHANNELS>;
   var w : Walker;
   if (walkerStart(&w, raySource(index), rayTarget(index))) {

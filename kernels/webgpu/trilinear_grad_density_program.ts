@@ -8,7 +8,7 @@
  * output of an `atomic` program as `array<atomic<i32>>`; each add is a compare-exchange loop on the
  * f32 bits (as tfjs's own scatter). As the CPU's `scatter`, the weights of consecutive samples in
  * one interior cell are summed in registers and added when the ray leaves the cell (far fewer
- * atomics). The output must arrive zeroed (the kernel function passes a `Fill` output to
+ * atomics). The output must arrive zeroed (`runRayProgram` passes a `Fill` output to
  * `runWebGPUProgram`, as tfjs's ScatterNd). The order of the adds varies between runs: the sums are
  * f32 and not bit-reproducible (the CPU kernel sums in double).
  *
@@ -16,27 +16,17 @@
  * dy `[R, channels]`. Output: `[X, Y, Z]`; one invocation per ray.
  */
 import type { SiddonReduce } from '../kernel_names.js';
+import { RayProgram } from './ray_program.js';
 import { TRILINEAR_UNIFORMS, trilinearSamplerWgsl } from './trilinear_sampler_wgsl.js';
-import { WORKGROUP_SIZE, computeFlatDispatch, flatDispatchLayout, type WebGPUProgramLike } from './webgpu_program_util.js';
+import { ATOMIC_ADD_FLOAT_WGSL } from './webgpu_program_util.js';
 
-export class TrilinearGradDensityProgram implements WebGPUProgramLike {
+export class TrilinearGradDensityProgram extends RayProgram {
   readonly variableNames = ['density', 'sources', 'targets', 'alphaRange', 'labels', 'dy'];
-  readonly outputShape: number[];
-  shaderKey: string;
-  readonly dispatchLayout = flatDispatchLayout();
-  readonly dispatch: [number, number, number];
-  readonly workgroupSize = WORKGROUP_SIZE;
   readonly uniforms = TRILINEAR_UNIFORMS;
   readonly atomic = true;
-  private readonly channels: number;
-  private readonly reduce: SiddonReduce;
 
   constructor(volumeShape: readonly number[], nRays: number, channels: number, reduce: SiddonReduce) {
-    this.outputShape = [...volumeShape];
-    this.dispatch = computeFlatDispatch(nRays, this.workgroupSize);
-    this.channels = channels;
-    this.reduce = reduce;
-    this.shaderKey = `tfdrrTrilinearGradDensity_${reduce}_${channels}`;
+    super('TrilinearGradDensity', [...volumeShape], nRays, channels, reduce);
   }
 
   getUserCode(): string {
@@ -73,18 +63,7 @@ export class TrilinearGradDensityProgram implements WebGPUProgramLike {
     }
     return `
 ${trilinearSamplerWgsl(this.channels)}
-
-// result[i] += v on the f32 bits of an atomic<i32>: compare-exchange until no other add intervened.
-fn atomicAddFloat(i : i32, v : f32) {
-  if (v == 0.0) { return; }
-  var old = atomicLoad(&result[i]);
-  loop {
-    let res = atomicCompareExchangeWeak(&result[i], old, bitcast<i32>(bitcast<f32>(old) + v));
-    if (res.exchanged) { break; }
-    old = res.old_value;
-  }
-}
-
+${ATOMIC_ADD_FLOAT_WGSL}
 // The interior cell whose weight sums are pending (flat lower corner, -1: none), in c0 / c1 order.
 var<private> pendingCell : i32 = -1;
 var<private> pending0 : vec4<f32>;
@@ -147,9 +126,7 @@ fn scatterSample(q : vec3<f32>, w : f32, pend : bool) {
 }
 
 fn main(index : i32) {
-  _ = labels[0];   // bindings must be used (the 'sum' scatter reads neither the labels nor the density)
-  _ = density[0];
-  if (index >= uniforms.targetsShape.x) { return; }
+  ${this.mainPrologue()}
   let r = index;
   var ray : Ray;
   let started = rayStart(&ray, r);${body}

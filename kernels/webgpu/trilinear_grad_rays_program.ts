@@ -19,29 +19,18 @@
  * dy `[R, channels]`.
  */
 import type { SiddonReduce } from '../kernel_names.js';
+import { RayProgram } from './ray_program.js';
 import { TRILINEAR_UNIFORMS, trilinearSamplerWgsl } from './trilinear_sampler_wgsl.js';
-import { WORKGROUP_SIZE, computeFlatDispatch, flatDispatchLayout, type WebGPUProgramLike } from './webgpu_program_util.js';
 
 /** Columns of the `[R, 8]` output: source contribution, target gradient, range contribution. */
 export const GRAD_RAYS_COLUMNS = { source: 0, target: 3, range: 6, count: 8 } as const;
 
-export class TrilinearGradRaysProgram implements WebGPUProgramLike {
+export class TrilinearGradRaysProgram extends RayProgram {
   readonly variableNames = ['density', 'sources', 'targets', 'alphaRange', 'labels', 'dy'];
-  readonly outputShape: number[];
-  shaderKey: string;
-  readonly dispatchLayout = flatDispatchLayout();
-  readonly dispatch: [number, number, number];
-  readonly workgroupSize = WORKGROUP_SIZE;
   readonly uniforms = TRILINEAR_UNIFORMS;
-  private readonly channels: number;
-  private readonly reduce: SiddonReduce;
 
   constructor(nRays: number, channels: number, reduce: SiddonReduce) {
-    this.outputShape = [nRays, GRAD_RAYS_COLUMNS.count];
-    this.dispatch = computeFlatDispatch(nRays, this.workgroupSize);
-    this.channels = channels;
-    this.reduce = reduce;
-    this.shaderKey = `tfdrrTrilinearGradRays_${reduce}_${channels}`;
+    super('TrilinearGradRays', [nRays, GRAD_RAYS_COLUMNS.count], nRays, channels, reduce);
   }
 
   getUserCode(): string {
@@ -91,8 +80,7 @@ fn addSample(ray : ptr<function, Ray>, k : i32, w : f32) {
 }
 
 fn main(index : i32) {
-  _ = labels[0];   // bindings must be used: one channel reads no labels
-  if (index >= uniforms.targetsShape.x) { return; }
+  ${this.mainPrologue()}
   let r = index;
   sumF = 0.0;
   sumA = vec3<f32>(0.0);

@@ -10,26 +10,15 @@
  * element, so the bounds check is on R (`uniforms.targetsShape.x`), not on tfjs's `uniforms.size`.
  */
 import type { SiddonReduce } from '../kernel_names.js';
+import { RayProgram } from './ray_program.js';
 import { TRILINEAR_UNIFORMS, trilinearSamplerWgsl } from './trilinear_sampler_wgsl.js';
-import { WORKGROUP_SIZE, computeFlatDispatch, flatDispatchLayout, type WebGPUProgramLike } from './webgpu_program_util.js';
 
-export class TrilinearProgram implements WebGPUProgramLike {
+export class TrilinearProgram extends RayProgram {
   readonly variableNames = ['density', 'sources', 'targets', 'alphaRange', 'labels'];
-  readonly outputShape: number[];
-  shaderKey: string;
-  readonly dispatchLayout = flatDispatchLayout();
-  readonly dispatch: [number, number, number];
-  readonly workgroupSize = WORKGROUP_SIZE;
   readonly uniforms = TRILINEAR_UNIFORMS;
-  private readonly channels: number;
-  private readonly reduce: SiddonReduce;
 
   constructor(nRays: number, channels: number, reduce: SiddonReduce) {
-    this.outputShape = [nRays, channels];
-    this.dispatch = computeFlatDispatch(nRays, this.workgroupSize);
-    this.channels = channels;
-    this.reduce = reduce;
-    this.shaderKey = `tfdrrTrilinear_${reduce}_${channels}`;
+    super('Trilinear', [nRays, channels], nRays, channels, reduce);
   }
 
   getUserCode(): string {
@@ -62,8 +51,7 @@ export class TrilinearProgram implements WebGPUProgramLike {
 ${trilinearSamplerWgsl(this.channels)}
 
 fn main(index : i32) {
-  _ = labels[0];   // bindings must be used: one channel reads no labels
-  if (index >= uniforms.targetsShape.x) { return; }
+  ${this.mainPrologue()}
   var ray : Ray;
   let started = rayStart(&ray, index);${body}
   for (var c = 0; c < CHANNELS; c++) {

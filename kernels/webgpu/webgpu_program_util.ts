@@ -1,8 +1,9 @@
 /**
  * The parts of `@tensorflow/tfjs-backend-webgpu` that tfdrr's WGSL kernels use, written as local
- * types and two small helpers, so that nothing loaded by `lib/index.ts` imports that package (an
- * optional peer dependency): the kernels reach the backend only through the `backend` argument of
- * their kernel functions, which exists only once the user has set the webgpu backend up.
+ * types, two small helpers and one WGSL snippet, so that nothing loaded by `lib/index.ts` imports
+ * that package (an optional peer dependency): the kernels reach the backend only through the
+ * `backend` argument of their kernel functions, which exists only once the user has set the webgpu
+ * backend up.
  *
  * Dispatch: tfjs's `webgpu_util.flatDispatchLayout` / `computeDispatch` are re-implemented here
  * (one line each, for a one-dimensional layout) rather than imported lazily: a lazy import would
@@ -54,3 +55,21 @@ export function flatDispatchLayout(): { x: number[] } {
 export function computeFlatDispatch(n: number, workgroupSize: [number, number, number] = WORKGROUP_SIZE): [number, number, number] {
   return [Math.max(1, Math.ceil(n / workgroupSize[0])), 1, 1];
 }
+
+/**
+ * WGSL: `atomicAddFloat(i, v)`, `result[i] += v` for an `atomic` program (tfjs binds its output as
+ * `array<atomic<i32>>`; WGSL has no float atomics): a compare-exchange loop on the f32 bits, as
+ * tfjs's `atomicAddSnippet`. Adding 0 is skipped.
+ */
+export const ATOMIC_ADD_FLOAT_WGSL = `
+// result[i] += v on the f32 bits of an atomic<i32>: compare-exchange until no other add intervened.
+fn atomicAddFloat(i : i32, v : f32) {
+  if (v == 0.0) { return; }
+  var old = atomicLoad(&result[i]);
+  loop {
+    let res = atomicCompareExchangeWeak(&result[i], old, bitcast<i32>(bitcast<f32>(old) + v));
+    if (res.exchanged) { break; }
+    old = res.old_value;
+  }
+}
+`;

@@ -36,17 +36,22 @@ function batchOfOne(m: Matrix4): tf.Tensor3D {
   return tf.tensor3d(Float32Array.from(m), [1, 4, 4]);
 }
 
-/** Camera-frame pixel centres `t` `[P, 3]` and their outer products `t ⊗ t` `[P, 9]` (for the ray lengths). */
-export interface CameraTargets {
-  points: tf.Tensor2D;
+/**
+ * Camera-frame pixel centres `t` in homogeneous form `(t, 1)` `[P, 4]` (for the targets) and their
+ * outer products `t ⊗ t` `[P, 9]` (for the ray lengths), made once per detector.
+ */
+export type CameraTargets = {
+  homogeneous: tf.Tensor2D;
   outer: tf.Tensor2D;
-}
+};
 
-/** {@link CameraTargets} of `points` `[P, 3]` (takes `points` over: disposing the result disposes it). */
+/** {@link CameraTargets} of `points` `[P, 3]` (new tensors; `points` stays the caller's). */
 export function cameraTargets(points: tf.Tensor2D): CameraTargets {
   const p = points.shape[0];
-  const outer = tf.tidy(() => tf.mul(points.reshape([p, 3, 1]), points.reshape([p, 1, 3])).reshape([p, 9]) as tf.Tensor2D);
-  return { points, outer };
+  return tf.tidy(() => ({
+    homogeneous: tf.concat([points, tf.ones([p, 1])], 1) as tf.Tensor2D,
+    outer: tf.mul(points.reshape([p, 3, 1]), points.reshape([p, 1, 3])).reshape([p, 9]) as tf.Tensor2D,
+  }));
 }
 
 /**
@@ -54,14 +59,13 @@ export function cameraTargets(points: tf.Tensor2D): CameraTargets {
  * pixel centres `[P, 3]` in one homogeneous matMul.
  */
 export function indexRays(pose: tf.Tensor3D, targets: CameraTargets, reorient: Matrix4, affineInverse: Matrix4): IndexRays {
-  const { points: targetsCam, outer } = targets;
+  const { homogeneous, outer } = targets;
   return tf.tidy(() => {
     const b = pose.shape[0];
-    const p = targetsCam.shape[0];
+    const p = homogeneous.shape[0];
     const camToWorld = tf.matMul(pose, batchOfOne(reorient)); // [B, 4, 4]
     const camToIndex = tf.matMul(batchOfOne(affineInverse), camToWorld); // [B, 4, 4]
-    const homogeneous = tf.concat([targetsCam, tf.ones([p, 1])], 1).reshape([1, p, 4]);
-    const target = tf.matMul(homogeneous, tf.slice(camToIndex, [0, 0, 0], [b, 3, 4]), false, true) as tf.Tensor3D;
+    const target = tf.matMul(homogeneous.reshape([1, p, 4]), tf.slice(camToIndex, [0, 0, 0], [b, 3, 4]), false, true) as tf.Tensor3D;
     const source = tf.slice(camToIndex, [0, 0, 3], [b, 3, 1]).reshape([b, 3]) as tf.Tensor2D;
     // |target_world - source_world|² = |M t|² = (t ⊗ t) · vec(MᵀM) with M = (P Q)[:3, :3], t = target_cam:
     // one [B, 9] x [9, P] matMul over the detector's cached t ⊗ t (a sum over a size-3 last axis is slow

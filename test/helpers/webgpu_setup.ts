@@ -37,3 +37,27 @@ export function expectNoWebGPUErrors(): void {
   const errors = takeWebGPUErrors();
   if (errors.length > 0) throw new Error(`WebGPU reported ${errors.length} error(s): ${errors.join(' | ')}`);
 }
+
+/** What a webgpu test file needs: the setup, `describe` (or `describe.skip` without an adapter), a title naming the adapter. */
+export interface WebGPUTestFile {
+  setup: WebGPUSetup;
+  describeWebGPU: jest.Describe;
+  title: string;
+}
+
+/**
+ * Sets up the webgpu backend for a test file (call once, at its top level): prints why the file's
+ * webgpu tests skip when no adapter is available, and puts tf.js back on cpu after all its tests.
+ */
+export async function webgpuTestFile(): Promise<WebGPUTestFile> {
+  const setup = await setUpWebGPU();
+  if (!setup.ok) console.warn(`test/webgpu skipped: ${setup.reason}`);
+  afterAll(async () => {
+    await tf.setBackend('cpu');
+  });
+  return {
+    setup,
+    describeWebGPU: setup.ok ? describe : describe.skip,
+    title: setup.ok ? `${setup.info.vendor} ${setup.info.architecture}: ${setup.info.description}` : `skipped: ${setup.reason}`,
+  };
+}
