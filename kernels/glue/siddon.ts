@@ -3,7 +3,8 @@
  * runs through `runRayKernelCall`, which splits its rays across the kernel threads when that pays.
  */
 import type { KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
-import { Siddon, SiddonGradDensity, SiddonGradRays, type SiddonAttrs } from '../kernel_names.js';
+import { Siddon, SiddonGradDensity, SiddonGradRays, SiddonScaleRayGradients, type SiddonAttrs } from '../kernel_names.js';
+import { siddonScaleRayGradientsImpl } from '../shared/siddon_grad_impl.js';
 import type { FloatArray, SiddonRays } from '../shared/siddon_impl.js';
 import type { RayKernelArrays, RayKernelName } from '../threads/kernel_tasks.js';
 import { runRayKernelCall } from '../threads/ray_kernel_call.js';
@@ -20,16 +21,32 @@ function run(kernel: RayKernelName, io: KernelIO, inputs: Record<string, TensorI
   const rays = siddonRaysOf(io, inputs, attrs);
   runRayKernelCall({
     spec: { kernel, params: attrs, shape: rays.shape, nRays: rays.nRays, raysPerSource: rays.raysPerSource },
-    arrays: { density: rays.density, mask: rays.mask, source: rays.source, target: rays.target, dy, out: null, dSource: null, dTarget: null, dRange: null, dDensity: null, ...outputs },
+    arrays: { density: rays.density, mask: rays.mask, source: rays.source, target: rays.target, dy, out: null, rayGradients: null, dSource: null, dTarget: null, dRange: null, dDensity: null, ...outputs },
     volumeKeys: { density: inputs.density.dataId, mask: rays.mask === null ? null : inputs.mask.dataId },
   });
 }
 
-function siddonForward(io: KernelIO, inputs: Record<string, TensorInfo>, attrs: NamedAttrMap): TensorInfo {
+function siddonForward(io: KernelIO, inputs: Record<string, TensorInfo>, attrs: NamedAttrMap): TensorInfo | TensorInfo[] {
   const a = attrs as unknown as SiddonAttrs;
-  const out = io.output([rayCounts(inputs).nRays, a.channels]);
-  run('siddonForward', io, inputs, a, null, { out: out.values });
-  return out.info;
+  const nRays = rayCounts(inputs).nRays;
+  const out = io.output([nRays, a.channels]);
+  if (!a.rayGradients) {
+    run('siddonForward', io, inputs, a, null, { out: out.values });
+    return out.info;
+  }
+  const rayGradients = io.output([nRays, 6]);
+  run('siddonForward', io, inputs, a, null, { out: out.values, rayGradients: rayGradients.values });
+  return [out.info, rayGradients.info];
+}
+
+/** `SiddonScaleRayGradients`: O(R), on the calling thread. */
+function siddonScaleRayGradients(io: KernelIO, inputs: Record<string, TensorInfo>): TensorInfo[] {
+  const nRays = inputs.rayGradients.shape[0];
+  const nSources = inputs.source.shape[0];
+  const dSource = io.output([nSources, 3]);
+  const dTarget = io.output([nRays, 3]);
+  siddonScaleRayGradientsImpl(io.values(inputs.rayGradients), io.values(inputs.dy), nRays / nSources, dSource.values, dTarget.values);
+  return [dSource.info, dTarget.info];
 }
 
 function siddonGradRays(io: KernelIO, inputs: Record<string, TensorInfo>, attrs: NamedAttrMap): TensorInfo[] {
@@ -52,4 +69,5 @@ export const siddonKernelConfigs: KernelConfig[] = [
   ...jsMemoryKernelConfigs(Siddon, siddonForward),
   ...jsMemoryKernelConfigs(SiddonGradRays, siddonGradRays),
   ...jsMemoryKernelConfigs(SiddonGradDensity, siddonGradDensity),
+  ...jsMemoryKernelConfigs(SiddonScaleRayGradients, siddonScaleRayGradients),
 ];

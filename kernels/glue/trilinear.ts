@@ -33,7 +33,7 @@ function run(kernel: RayKernelName, io: KernelIO, inputs: Record<string, TensorI
   const dy: FloatArray | null = withDy ? io.values(inputs.dy) : null;
   runRayKernelCall({
     spec: { kernel, params: sampling, shape: rays.shape, nRays: rays.nRays, raysPerSource: rays.raysPerSource },
-    arrays: { density: rays.density, mask, source: rays.source, target: rays.target, dy, out: null, dSource: null, dTarget: null, dRange: null, dDensity: null, ...outputs },
+    arrays: { density: rays.density, mask, source: rays.source, target: rays.target, dy, out: null, rayGradients: null, dSource: null, dTarget: null, dRange: null, dDensity: null, ...outputs },
     volumeKeys: { density: inputs.density.dataId, mask: mask === null ? null : inputs.mask.dataId },
   });
 }

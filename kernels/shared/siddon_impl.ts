@@ -3,7 +3,7 @@
  * over the voxels the ray crosses (see `siddon_walker.ts` for the geometry), in double precision.
  */
 import type { SiddonAttrs } from '../kernel_names.js';
-import { walkSegments } from './siddon_sum_loops.js';
+import { faceJumpsAlongRay, sumAlongRay } from './siddon_sum_loops.js';
 import { SiddonWalker } from './siddon_walker.js';
 import { rayRangeOf, type RayRange, type VolumeRays } from './volume_rays.js';
 
@@ -29,25 +29,41 @@ export function labelOf(mask: FloatArray | null, voxel: number, channels: number
 }
 
 /**
- * Writes `out[r * channels + c]` for every ray `r` (of `range`, default all) and channel `c`.
+ * Writes `out[r * channels + c]` for every ray `r` (of `range`, default all) and channel `c`; with
+ * `rayGradients` (one channel, 'sum'), also row `r` of `[R, 6]`: the gradient of the ray's value
+ * with respect to its source and its target, found in the same traversal (the formulas of
+ * `siddon_grad_impl.ts` with an upstream gradient of 1).
  *
- * @returns the number of voxel steps taken (segments visited), for the bench.
+ * @returns the number of voxel steps taken (segments visited; not counted with `rayGradients`), for the bench.
  */
-export function siddonForwardImpl(rays: SiddonRays, attrs: SiddonAttrs, out: FloatArray, range?: RayRange): number {
+export function siddonForwardImpl(rays: SiddonRays, attrs: SiddonAttrs, out: FloatArray, range?: RayRange, rayGradients: FloatArray | null = null): number {
   const { density, source, target, raysPerSource, mask } = rays;
   const { first, end } = rayRangeOf(rays, range);
   const channels = attrs.channels;
   const isMax = attrs.reduce === 'max';
   const walker = new SiddonWalker(rays.shape, attrs.voxelShift, attrs);
   const acc = new Float64Array(channels);
+  const jumps = new Float64Array(6);
+  if (rayGradients !== null && (channels !== 1 || isMax)) throw new Error('siddon: ray gradients in the forward pass need one channel and reduce "sum"');
   let steps = 0;
   for (let r = first; r < end; r++) {
     const o = 3 * r;
     const so = 3 * Math.floor(r / raysPerSource);
     acc.fill(0);
+    if (rayGradients !== null) rayGradients.fill(0, 6 * r, 6 * r + 6);
     if (walker.start(source[so], source[so + 1], source[so + 2], target[o], target[o + 1], target[o + 2])) {
-      if (channels === 1 && !isMax) {
-        acc[0] = walkSegments(walker, density, 0, null);
+      if (rayGradients !== null) {
+        acc[0] = faceJumpsAlongRay(walker, density, jumps);
+        for (let a = 0; a < 3; a++) {
+          const d = a === 0 ? walker.dx : a === 1 ? walker.dy : walker.dz;
+          // d alpha / d s_a = (alpha - 1) / d_a, d alpha / d t_a = -alpha / d_a (siddon_grad_impl.ts)
+          const toSource = jumps[3 + a] - jumps[a];
+          const toTarget = -jumps[3 + a];
+          rayGradients[6 * r + a] = toSource === 0 ? 0 : toSource / d;
+          rayGradients[6 * r + 3 + a] = toTarget === 0 ? 0 : toTarget / d;
+        }
+      } else if (channels === 1 && !isMax) {
+        acc[0] = sumAlongRay(walker, density);
         steps += walker.segments;
       } else {
         do {

@@ -10,8 +10,8 @@
  * the whole line); parts outside the volume contribute nothing.
  *
  * Use: `if (walker.start(...)) do { ...walker.voxel, walker.alpha0, walker.alpha1... } while (walker.advance());`
- * The plain sums (the kernels' common case) walk the same steps with the state in locals:
- * `siddon_sum_loops.ts`.
+ * The plain sums (the kernels' common case) take the first `fastSteps` steps themselves, with
+ * the state in locals and no checks, then `resume` the walker: `siddon_sum_loops.ts`.
  */
 
 /** Shape of a C-order volume `[X, Y, Z]` (k fastest). */
@@ -52,9 +52,9 @@ export class SiddonWalker {
   crossAxis = -1;
 
   /**
-   * The traversal state after `start` (read by the plain-sum loops of `siddon_sum_loops.ts`, which
-   * keep it in locals): the voxel's index per axis, the alpha of the next face ahead per axis
-   * (Infinity for an axis the ray is parallel to), the alpha between faces, and the index step (+-1).
+   * The traversal state (read after `start` by the loops of `siddon_sum_loops.ts`, which keep it
+   * in locals): the voxel's index per axis, the alpha of the next face ahead per axis (Infinity
+   * for an axis the ray is parallel to), the alpha between faces, and the index step (+-1).
    */
   ix = 0;
   iy = 0;
@@ -68,7 +68,15 @@ export class SiddonWalker {
   stepX = 1;
   stepY = 1;
   stepZ = 1;
-  /** Segments of the last ray walked by `walkSegments`. */
+  /**
+   * Face crossings that surely come before the ray's end and inside the volume: the crossings
+   * counted from the exit point's voxel, less 3 (near the exit the incremental alphas and the
+   * exit point may disagree by rounding, on at most one face per axis). A loop may take this many
+   * steps with no end or bounds check, then hand the state back with `resume` and go on with
+   * `advance`: the same steps as the walker's own.
+   */
+  fastSteps = 0;
+  /** Segments of the last ray summed by `sumAlongRay`. */
   segments = 0;
 
   constructor(shape: VolumeShape, voxelShift: number, range: AlphaRange) {
@@ -154,9 +162,32 @@ export class SiddonWalker {
     this.dax = dx !== 0 ? Math.abs(1 / dx) : 0;
     this.day = dy !== 0 ? Math.abs(1 / dy) : 0;
     this.daz = dz !== 0 ? Math.abs(1 / dz) : 0;
+    // Voxel of the exit point, for fastSteps.
+    const ex = Math.floor(ux + amax * dx);
+    const ey = Math.floor(uy + amax * dy);
+    const ez = Math.floor(uz + amax * dz);
+    const crossings =
+      Math.abs((ex < 0 ? 0 : ex >= nx ? nx - 1 : ex) - ix) + Math.abs((ey < 0 ? 0 : ey >= ny ? ny - 1 : ey) - iy) + Math.abs((ez < 0 ? 0 : ez >= nz ? nz - 1 : ez) - iz);
+    this.fastSteps = crossings > 3 ? crossings - 3 : 0;
     this.alpha0 = amin;
     this.endSegment();
     return true;
+  }
+
+  /**
+   * Continues the walk from a state a loop advanced by itself (at most `fastSteps` steps): the
+   * next face alpha per axis, the voxel, and the start of its segment.
+   */
+  resume(ax: number, ay: number, az: number, voxel: number, alpha0: number): void {
+    this.ax = ax;
+    this.ay = ay;
+    this.az = az;
+    this.voxel = voxel;
+    this.ix = Math.floor(voxel / this.strideX);
+    this.iy = Math.floor((voxel - this.ix * this.strideX) / this.strideY);
+    this.iz = voxel - this.ix * this.strideX - this.iy * this.strideY;
+    this.alpha0 = alpha0;
+    this.endSegment();
   }
 
   /** Moves to the next segment. @returns false when the ray has left the volume. */

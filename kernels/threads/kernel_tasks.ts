@@ -26,9 +26,10 @@ export interface RayKernelSpec {
 
 /**
  * The arrays of a call as one thread sees them. Inputs: `density`, `mask` (more than one channel),
- * `source`, `target`, `dy` (gradients). Outputs by kernel: forward `out` `[R, C]`; ray gradients
+ * `source`, `target`, `dy` (gradients). Outputs by kernel: forward `out` `[R, C]` (and Siddon's
+ * `rayGradients` `[R, 6]` when its attrs ask for them); ray gradients
  * `dSource` `[S, 3]`, `dTarget` `[R, 3]` and (Trilinear) `dRange` `[2]`; density gradient
- * `dDensity` `[X, Y, Z]`. A thread writes the rows of its rays in `out` and `dTarget`, and sums over
+ * `dDensity` `[X, Y, Z]`. A thread writes the rows of its rays in `out`, `rayGradients` and `dTarget`, and sums over
  * its rays only in `dSource`, `dRange` and `dDensity` (a thread's own buffers: its partial sums).
  */
 export interface RayKernelArrays {
@@ -38,6 +39,8 @@ export interface RayKernelArrays {
   target: FloatArray;
   dy: FloatArray | null;
   out: FloatArray | null;
+  /** Siddon forward with `rayGradients`: `[R, 6]`, per ray d value / d (source, target). */
+  rayGradients: FloatArray | null;
   dSource: FloatArray | null;
   dTarget: FloatArray | null;
   dRange: FloatArray | null;
@@ -63,7 +66,7 @@ export function runRayKernel(spec: RayKernelSpec, arrays: RayKernelArrays, range
   const need = (name: RayKernelArrayName) => required(arrays[name] as FloatArray | null, name, kernel);
   switch (kernel) {
     case 'siddonForward':
-      siddonForwardImpl(rays, spec.params as SiddonAttrs, need('out'), range);
+      siddonForwardImpl(rays, spec.params as SiddonAttrs, need('out'), range, (spec.params as SiddonAttrs).rayGradients ? need('rayGradients') : null);
       return;
     case 'siddonGradRays':
       siddonGradRaysImpl(rays, spec.params as SiddonAttrs, need('dy'), need('dSource'), need('dTarget'), range);
@@ -119,6 +122,7 @@ export function viewsOf(refs: SharedArrayRefs): RayKernelArrays {
     target: input('target'),
     dy: view(refs.dy),
     out: view(refs.out),
+    rayGradients: view(refs.rayGradients),
     dSource: view(refs.dSource),
     dTarget: view(refs.dTarget),
     dRange: view(refs.dRange),

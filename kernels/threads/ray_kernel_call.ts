@@ -5,7 +5,7 @@
  * A threaded call: the volume (and the mask) are shared copies made once per tensor
  * (`SharedVolumeCache`); the rays and `dy` are copied into reused shared buffers; the rays are
  * split in contiguous ranges (`splitRays`), thread 0 (the caller) taking the first; every thread
- * writes its rays' rows of the image / d target into shared outputs, and its partial sums (d source,
+ * writes its rays' rows of the image (and its ray gradients) / d target into shared outputs, and its partial sums (d source,
  * d range, d density: a full volume per thread, reused between calls) into its own buffers. The
  * caller then copies the rows into the kernel's outputs and adds the partial sums in thread order,
  * in double precision, rounding once to the output's float32 as a single-threaded call does.
@@ -119,6 +119,7 @@ function runThreaded(call: RayKernelCall, workers: ThreadPool, threads: number):
     target: scratch.copy('target', arrays.target),
     dy: arrays.dy === null ? null : scratch.copy('dy', arrays.dy),
     out: arrays.out === null ? null : scratch.array('out', typeOf(arrays.out), arrays.out.length),
+    rayGradients: arrays.rayGradients === null ? null : scratch.array('rayGradients', typeOf(arrays.rayGradients), arrays.rayGradients.length),
     dTarget: arrays.dTarget === null ? null : scratch.array('dTarget', typeOf(arrays.dTarget), arrays.dTarget.length),
     dSource: arrays.dSource === null ? null : scratch.array('dSource', 'float64', n * nSource),
     dRange: arrays.dRange === null ? null : scratch.array('dRange', 'float64', n * 2),
@@ -134,6 +135,7 @@ function runThreaded(call: RayKernelCall, workers: ThreadPool, threads: number):
   workers.run(spec.kernel, tasks, () => runRayKernel(spec, viewsOf(refsOf(0)), ranges[0]));
 
   if (arrays.out !== null && shared.out !== null) arrays.out.set(viewOf(shared.out));
+  if (arrays.rayGradients !== null && shared.rayGradients !== null) arrays.rayGradients.set(viewOf(shared.rayGradients));
   if (arrays.dTarget !== null && shared.dTarget !== null) arrays.dTarget.set(viewOf(shared.dTarget));
   if (arrays.dSource !== null && shared.dSource !== null) addSources(arrays.dSource, viewOf(shared.dSource) as Float64Array, ranges, spec.raysPerSource);
   if (arrays.dRange !== null && shared.dRange !== null) addParts(arrays.dRange, viewOf(shared.dRange) as Float64Array, n);

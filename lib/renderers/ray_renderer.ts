@@ -30,13 +30,15 @@ export function siddonIntegrator(density: tf.Tensor3D, options: SiddonOptions, i
 /**
  * DiffDRR's trilinear sampling: `nPoints` samples over one alpha range shared by every ray of the
  * call (`alphamin` / `alphamax` override its ends), summed or maxed (`reduce`), per label channel
- * with `mask` / `channels`.
+ * with `mask` / `channels`. The 'reference' implementation computes the range with tensor ops too;
+ * the others with the fused range kernel where the backend has one.
  */
 export function trilinearIntegrator(density: tf.Tensor3D, options: TrilinearOptions & TrilinearRangeOptions, implementation: Implementation): RayIntegrator {
   const fused = useFused(implementation, hasFusedTrilinear());
+  const rangeOptions: TrilinearRangeOptions = { ...options, implementation: fused ? 'auto' : 'reference' };
   return (s, t) =>
     tf.tidy(() => {
-      const range = trilinearRange(density.shape, s, t, options);
+      const range = trilinearRange(density.shape, s, t, rangeOptions);
       return fused ? trilinear(density, s, t, range, options) : trilinearReference(density, s, t, range, options);
     });
 }

@@ -6,7 +6,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { trilinearForwardImpl, type VolumeShape } from '../../kernels/shared/trilinear_impl.js';
 import { trilinear, type TrilinearOptions } from '../../lib/ops/trilinear.js';
-import { rayAlphaBounds, trilinearRange } from '../../lib/renderers/trilinear_range.js';
+import { trilinearRange } from '../../lib/renderers/trilinear_range.js';
+import { rayAlphaBounds } from '../../lib/renderers/trilinear_range_reference.js';
 import { trilinearReference } from '../../lib/renderers/trilinear_reference.js';
 import { maxRelativeError, seededRandom, useCpuBackend } from '../helpers/tf_setup.js';
 import { randomRayCase } from '../helpers/random_rays.js';

@@ -1,0 +1,197 @@
+/**
+ * DiffDRR's global alpha range of a Trilinear call (defined in `lib/renderers/trilinear_range.ts`)
+ * and its gradient, as loops over the rays with no allocation per ray.
+ *
+ * Values: the tensor-op version computes in float32, so every float32 op is emulated here with
+ * `Math.fround`, in its order (`c0 = -v`, `c1 = N + 1 - v`, both float32 constants):
+ *
+ *     d = fl(fl(t_a - s_a) + fl(1e-8))      alpha_f = fl(fl(c_f - s_a) / d)
+ *
+ * and min / max are exact, so `(lo, hi)` equals the tensor ops' to the bit (a float32 add, sub or
+ * div rounded from double is the correctly rounded float32 op). The pairwise min / max follow the
+ * cpu kernels (`Math.min` / `Math.max`; the reductions over rays keep the first extreme, or NaN).
+ *
+ * Gradient: the tape of the tensor ops, in closed form. Each min / max passes the gradient to one
+ * argument with tf.js's tie rules (`maximum(a, b)`: to `a` where `a >= b`, else to `b` where
+ * `a < b`; `minimum(a, b)`: to `a` where `a <= b`, else to `b` where `a > b`), in the order
+ *
+ *     entry_a = min(alpha_0, alpha_1)   enter = max(max(entry_x, entry_y), entry_z)   alphaMin = max(enter, 0)
+ *     exit_a  = max(alpha_0, alpha_1)   exit  = min(min(exit_x, exit_y), exit_z)      alphaMax = min(exit, 1)
+ *
+ * so a ray's `alphaMin` (`alphaMax`) depends on at most one face `alpha = (c - s_a) / d` (none when
+ * clamped), with `d alpha / d s_a = (alpha - 1) / d` and `d alpha / d t_a = -alpha / d` (d with the
+ * 1e-8). `lo`'s gradient `dy[0]` is shared evenly among the rays whose `alphaMin` equals `lo`
+ * (clamped ones included: their share is lost), `hi`'s likewise. Sums in double precision.
+ */
+import type { VolumeShape } from './siddon_walker.js';
+
+/** The arrays and attributes of a `TrilinearRange` call. */
+export interface RangeRays {
+  /** The volume shape `[X, Y, Z]`. */
+  shape: VolumeShape;
+  /** `[S, 3]` ray starts, index coordinates. */
+  source: Float32Array | Float64Array;
+  /** `[R, 3]` ray ends. */
+  target: Float32Array | Float64Array;
+  /** Number of rays R. */
+  nRays: number;
+  /** R / S: consecutive rays sharing one source. */
+  raysPerSource: number;
+  /** The box is `[-voxelShift, N + 1 - voxelShift]` per axis. */
+  voxelShift: number;
+}
+
+/** Where the gradients go: `dSource` `[S, 3]` (summed over each source's rays), `dTarget` `[R, 3]`. */
+export interface RangeGradients {
+  dSource: Float32Array | Float64Array;
+  dTarget: Float32Array | Float64Array;
+}
+
+/** DiffDRR's eps as the float32 scalar tensor it is added as. */
+const EPS = Math.fround(1e-8);
+
+/** No face: the bound is clamped (or NaN). */
+const NONE = -1;
+
+/**
+ * One ray's `alphaMin` and `alphaMax` (float32 values), and the face each depends on: `2 a + f`
+ * for face `f` (0: `c0 = -v`, 1: `c1 = N + 1 - v`) of axis `a`, or `NONE`.
+ */
+class RayBounds {
+  alphaMin = 0;
+  alphaMax = 0;
+  minFace = NONE;
+  maxFace = NONE;
+  /** Per face `2 a + f`: the float32 numerator `c_f - s_a`. */
+  readonly numerator = new Float64Array(6);
+  /** Per axis: the float32 `d_a` (with eps). */
+  readonly denominator = new Float64Array(3);
+  private readonly c0: Float64Array;
+  private readonly c1: Float64Array;
+  /** Per axis: `min(alpha_0, alpha_1)`, `max(alpha_0, alpha_1)` and the face each took the gradient from. */
+  private readonly entry = new Float64Array(3);
+  private readonly exit = new Float64Array(3);
+  private readonly entryFace = new Int8Array(3);
+  private readonly exitFace = new Int8Array(3);
+
+  constructor(private readonly rays: RangeRays) {
+    const v = rays.voxelShift;
+    this.c0 = Float64Array.from(rays.shape, () => Math.fround(-v));
+    this.c1 = Float64Array.from(rays.shape, (n) => Math.fround(n + 1 - v));
+  }
+
+  /** Evaluates ray `r`. */
+  evaluate(r: number): void {
+    const { source, target, raysPerSource } = this.rays;
+    const s0 = 3 * Math.floor(r / raysPerSource);
+    const { numerator, denominator, entry, exit, entryFace, exitFace } = this;
+    for (let a = 0; a < 3; a++) {
+      const s = source[s0 + a];
+      const d = Math.fround(Math.fround(target[3 * r + a] - s) + EPS);
+      const n0 = Math.fround(this.c0[a] - s);
+      const n1 = Math.fround(this.c1[a] - s);
+      const a0 = Math.fround(n0 / d);
+      const a1 = Math.fround(n1 / d);
+      numerator[2 * a] = n0;
+      numerator[2 * a + 1] = n1;
+      denominator[a] = d;
+      entry[a] = Math.min(a0, a1);
+      entryFace[a] = a0 <= a1 ? 2 * a : a0 > a1 ? 2 * a + 1 : NONE;
+      exit[a] = Math.max(a0, a1);
+      exitFace[a] = a0 >= a1 ? 2 * a : a0 < a1 ? 2 * a + 1 : NONE;
+    }
+    // enter = max(max(x, y), z); alphaMin = max(enter, 0)
+    const xy = Math.max(entry[0], entry[1]);
+    const xyFace = entry[0] >= entry[1] ? entryFace[0] : entry[0] < entry[1] ? entryFace[1] : NONE;
+    const enter = Math.max(xy, entry[2]);
+    const enterFace = xy >= entry[2] ? xyFace : xy < entry[2] ? entryFace[2] : NONE;
+    this.alphaMin = Math.max(enter, 0);
+    this.minFace = enter >= 0 ? enterFace : NONE;
+    // leave = min(min(x, y), z); alphaMax = min(leave, 1)
+    const xyExit = Math.min(exit[0], exit[1]);
+    const xyExitFace = exit[0] <= exit[1] ? exitFace[0] : exit[0] > exit[1] ? exitFace[1] : NONE;
+    const leave = Math.min(xyExit, exit[2]);
+    const leaveFace = xyExit <= exit[2] ? xyExitFace : xyExit > exit[2] ? exitFace[2] : NONE;
+    this.alphaMax = Math.min(leave, 1);
+    this.maxFace = leave <= 1 ? leaveFace : NONE;
+  }
+
+  /**
+   * Adds `weight` times the gradient of the alpha of `face` (of the last ray evaluated, whose
+   * source starts at `s0`) to `dSource` and `dt` (the ray's target gradient).
+   */
+  addFaceGradient(face: number, weight: number, s0: number, dSource: Float64Array, dt: Float64Array): void {
+    if (face === NONE) return;
+    const a = face >> 1;
+    const d = this.denominator[a];
+    const alpha = this.numerator[face] / d;
+    dSource[s0 + a] += (weight * (alpha - 1)) / d;
+    dt[a] -= (weight * alpha) / d;
+  }
+}
+
+/**
+ * `(lo, hi)`: the minimum over rays of `alphaMin` and the maximum of `alphaMax`, each the first
+ * extreme or NaN as the cpu reductions take it; with `bounds`, every ray's `alphaMin` and
+ * `alphaMax` are written there too.
+ */
+function rangeOf(rays: RangeRays, bounds?: { alphaMin: Float32Array; alphaMax: Float32Array }): [number, number] {
+  const ray = new RayBounds(rays);
+  let lo = NaN;
+  let hi = NaN;
+  for (let r = 0; r < rays.nRays; r++) {
+    ray.evaluate(r);
+    const { alphaMin, alphaMax } = ray;
+    if (r === 0 || Number.isNaN(alphaMin) || alphaMin < lo) lo = alphaMin;
+    if (r === 0 || Number.isNaN(alphaMax) || alphaMax > hi) hi = alphaMax;
+    if (bounds) {
+      bounds.alphaMin[r] = alphaMin;
+      bounds.alphaMax[r] = alphaMax;
+    }
+  }
+  return [lo, hi];
+}
+
+/** Writes `(lo, hi)` into `out` `[2]` (see the file comment). */
+export function trilinearRangeImpl(rays: RangeRays, out: Float32Array | Float64Array): void {
+  [out[0], out[1]] = rangeOf(rays);
+}
+
+/** The number of elements of `values` equal to `value`. */
+function countEqual(values: Float32Array, value: number): number {
+  let n = 0;
+  for (let r = 0; r < values.length; r++) if (values[r] === value) n++;
+  return n;
+}
+
+/**
+ * Writes the gradient of `dy[0] lo + dy[1] hi` with respect to the ray endpoints into `grads`
+ * (every element written; see the file comment). Rays attaining `lo` or `hi` with a zero `dy`
+ * entry get nothing from it.
+ */
+export function trilinearRangeGradImpl(rays: RangeRays, dy: ArrayLike<number>, grads: RangeGradients): void {
+  const alphaMin = new Float32Array(rays.nRays);
+  const alphaMax = new Float32Array(rays.nRays);
+  const [lo, hi] = rangeOf(rays, { alphaMin, alphaMax });
+  const countLo = countEqual(alphaMin, lo);
+  const countHi = countEqual(alphaMax, hi);
+  const weightLo = countLo > 0 ? dy[0] / countLo : 0;
+  const weightHi = countHi > 0 ? dy[1] / countHi : 0;
+  const dSource = new Float64Array(grads.dSource.length);
+  const { dTarget } = grads;
+  dTarget.fill(0);
+  const bounds = new RayBounds(rays);
+  const dt = new Float64Array(3);
+  for (let r = 0; r < rays.nRays; r++) {
+    const atLo = weightLo !== 0 && alphaMin[r] === lo;
+    const atHi = weightHi !== 0 && alphaMax[r] === hi;
+    if (!atLo && !atHi) continue;
+    bounds.evaluate(r);
+    const s0 = 3 * Math.floor(r / rays.raysPerSource);
+    dt.fill(0);
+    if (atLo) bounds.addFaceGradient(bounds.minFace, weightLo, s0, dSource, dt);
+    if (atHi) bounds.addFaceGradient(bounds.maxFace, weightHi, s0, dSource, dt);
+    for (let a = 0; a < 3; a++) dTarget[3 * r + a] = dt[a];
+  }
+  grads.dSource.set(dSource);
+}
