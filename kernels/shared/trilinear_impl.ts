@@ -94,9 +94,9 @@ export class TrilinearSampler {
   kInteriorBegin = 0;
   kInteriorEnd = 0;
 
-  /** `integrate`'s sums over the samples outside the interior range (as `RaySum`), and a sample's gradient. */
-  private readonly boundarySums = new Float64Array(7);
-  private readonly boundaryGradient = new Float64Array(3);
+  /** The current ray's sums as `integrate` adds them up (`RaySum` layout), and one sample's gradient (from `valueAt`). */
+  private readonly raySums = new Float64Array(7);
+  private readonly sampleGradient = new Float64Array(3);
   /** `valueAt`'s cache: the corner values of cell `cornerCell` (flat lower corner; -1: none, or a face cell). */
   private readonly corner = new Float64Array(8);
   private cornerCell = -1;
@@ -210,7 +210,7 @@ export class TrilinearSampler {
    */
   integrate(sums: Float64Array, withGradient: boolean): number {
     // the samples before the interior ones, the interior ones, then those after
-    const acc = this.boundarySums.fill(0);
+    const acc = this.raySums.fill(0);
     let samples = this.addBoundarySamples(this.kBegin, this.kInteriorBegin, withGradient);
     this.addInteriorSamples(withGradient);
     samples += this.kInteriorEnd - this.kInteriorBegin;
@@ -221,12 +221,12 @@ export class TrilinearSampler {
   }
 
   /**
-   * Adds the interior samples [kInteriorBegin, kInteriorEnd) of the current ray to `boundarySums`
-   * (`F`, `A`, `B`): the hot loop, alone in its method (with the rest of `integrate` around it the
+   * Adds the interior samples [kInteriorBegin, kInteriorEnd) of the current ray to `raySums`
+   * (`F`, `A`, `B`), reading no corner twice in a cell: the hot loop, alone in its method (with the rest of `integrate` around it the
    * JIT kept the gradient sums in memory: 1.5x slower).
    */
   private addInteriorSamples(withGradient: boolean): void {
-    const { density: d, strideX: sx, strideY: sy, ox, oy, oz, ex, ey, ez, kInteriorBegin, kInteriorEnd, boundarySums: acc } = this;
+    const { density: d, strideX: sx, strideY: sy, ox, oy, oz, ex, ey, ez, kInteriorBegin, kInteriorEnd, raySums: acc } = this;
     const invN1 = 1 / (this.nPoints - 1);
     let f = acc[0];
     let ax = acc[1];
@@ -303,13 +303,13 @@ export class TrilinearSampler {
   }
 
   /**
-   * Adds samples [kFrom, kTo) of the current ray to `boundarySums` (`F`, `A`, `B` as `integrate`)
+   * Adds samples [kFrom, kTo) of the current ray to `raySums` (`F`, `A`, `B` as `integrate`)
    * one by one (`valueAt`: any cell, zero padding).
    * @returns the number of them that touch the volume.
    */
   private addBoundarySamples(kFrom: number, kTo: number, withGradient: boolean): number {
-    const { nx, ny, nz, boundarySums: acc } = this;
-    const gradient = withGradient ? this.boundaryGradient : null;
+    const { nx, ny, nz, raySums: acc } = this;
+    const gradient = withGradient ? this.sampleGradient : null;
     const invN1 = 1 / (this.nPoints - 1);
     let samples = 0;
     for (let k = kFrom; k < kTo; k++) {

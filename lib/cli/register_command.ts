@@ -542,7 +542,7 @@ async function register(
         outputs: { json: options.out, gif: options.gif, overlay: options.overlay, lossCurve: options.lossCurve },
         best,
         loss: round8(finalLoss[best]),
-        pose: reportPose(bestPose, options.report, { convention: pose.convention, degrees: pose.degrees }),
+        pose: await reportPose(bestPose, options.report, { convention: pose.convention, degrees: pose.degrees }),
         starts: starts.map((s, b) => ({
           initial: { rotation: s.rotation.map(round8), translation: s.translation.map(round8) },
           final: { rotation: result.rotation[b].map(round8), translation: result.translation[b].map(round8) },

@@ -40,18 +40,22 @@ export function round8(v: number): number {
  *   `matrixToEulerAngles`' ranges, quaternion with `w >= 0`) and the translation parameter
  *   `t = Rᵀ p` (`p` the pose's translation column), since `convert` builds `[R, R t]`.
  */
-export function reportPose(
+export async function reportPose(
   pose: readonly number[],
   names: readonly Parameterization[],
   euler: { convention: string; degrees: boolean },
-): Record<string, ReportedPose> {
+): Promise<Record<string, ReportedPose>> {
   if (pose.length !== 16) throw new Error(`reportPose: expected 16 numbers, got ${pose.length}`);
   const m = (r: number, c: number) => pose[4 * r + c];
-  const rotationOf = (name: RotationParameterization): number[] =>
-    tf.tidy(() => {
-      const r = tf.tensor3d([0, 1, 2].map((i) => [0, 1, 2].map((j) => m(i, j))).flat(), [1, 3, 3]);
-      return Array.from(matrixToRotation(r, name, euler).dataSync());
-    });
+  // read with data(): on webgpu in Node a synchronous read of GPU data throws
+  const read = async (make: () => tf.Tensor): Promise<number[]> => {
+    const t = tf.tidy(make);
+    const values = Array.from(await t.data());
+    t.dispose();
+    return values;
+  };
+  const rotationOf = (name: RotationParameterization): Promise<number[]> =>
+    read(() => matrixToRotation(tf.tensor3d([0, 1, 2].map((i) => [0, 1, 2].map((j) => m(i, j))).flat(), [1, 3, 3]), name, euler));
   // t = R^T p in float64
   const t = [0, 1, 2].map((j) => m(0, j) * m(0, 3) + m(1, j) * m(1, 3) + m(2, j) * m(2, 3));
   const out: Record<string, ReportedPose> = {};
@@ -59,12 +63,12 @@ export function reportPose(
     if (name === 'matrix') {
       out[name] = { rotation: pose.map(round8), translation: null };
     } else if (name === 'se3_log_map') {
-      const xi = tf.tidy(() => Array.from(se3Log(tf.tensor3d(Array.from(pose), [1, 4, 4])).dataSync()));
+      const xi = await read(() => se3Log(tf.tensor3d(Array.from(pose), [1, 4, 4])));
       out[name] = { rotation: xi.slice(3).map(round8), translation: xi.slice(0, 3).map(round8) };
     } else if (name === 'euler_angles') {
-      out[name] = { rotation: rotationOf(name).map(round8), translation: t.map(round8), convention: euler.convention, degrees: euler.degrees };
+      out[name] = { rotation: (await rotationOf(name)).map(round8), translation: t.map(round8), convention: euler.convention, degrees: euler.degrees };
     } else {
-      out[name] = { rotation: rotationOf(name).map(round8), translation: t.map(round8) };
+      out[name] = { rotation: (await rotationOf(name)).map(round8), translation: t.map(round8) };
     }
   }
   return out;
