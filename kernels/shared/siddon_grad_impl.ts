@@ -183,12 +183,11 @@ export function siddonGradDensityImpl(rays: SiddonRays, attrs: SiddonAttrs, dy: 
  * double precision, of `dy[r] x` the source part.
  */
 export function siddonScaleRayGradientsImpl(rayGradients: FloatArray, dy: FloatArray, raysPerSource: number, dSource: FloatArray, dTarget: FloatArray): void {
-  const nRays = dy.length;
   for (let s = 0; 3 * s < dSource.length; s++) {
     let x = 0;
     let y = 0;
     let z = 0;
-    for (let r = s * raysPerSource; r < (s + 1) * raysPerSource && r < nRays; r++) {
+    for (let r = s * raysPerSource; r < (s + 1) * raysPerSource; r++) {
       const g = dy[r];
       const o = 6 * r;
       x += g * rayGradients[o];

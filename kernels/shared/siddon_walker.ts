@@ -25,9 +25,9 @@ export interface AlphaRange {
 
 /** Walks rays through one volume; holds the state of the current ray and segment. */
 export class SiddonWalker {
-  readonly nx: number;
-  readonly ny: number;
-  readonly nz: number;
+  private readonly nx: number;
+  private readonly ny: number;
+  private readonly nz: number;
   readonly strideX: number;
   readonly strideY: number;
   private readonly voxelShift: number;
@@ -51,14 +51,15 @@ export class SiddonWalker {
   /** Axis of the voxel face crossed at `alpha1` to reach the next segment, or -1 on the last segment. */
   crossAxis = -1;
 
+  /** The current voxel's index per axis (for `advance`'s bounds check). */
+  private ix = 0;
+  private iy = 0;
+  private iz = 0;
   /**
-   * The traversal state (read after `start` by the loops of `siddon_sum_loops.ts`, which keep it
-   * in locals): the voxel's index per axis, the alpha of the next face ahead per axis (Infinity
-   * for an axis the ray is parallel to), the alpha between faces, and the index step (+-1).
+   * The traversal state the loops of `siddon_sum_loops.ts` read after `start` (and keep in
+   * locals): the alpha of the next face ahead per axis (Infinity for an axis the ray is parallel
+   * to), the alpha between faces, and the index step (+-1); with `voxel` and the strides.
    */
-  ix = 0;
-  iy = 0;
-  iz = 0;
   ax = 0;
   ay = 0;
   az = 0;
