@@ -16,12 +16,15 @@
  * sample k goes to the channel of the label of its NEAREST voxel, index `floor(p + voxelShift)`
  * = `floor(q + 0.5)` per axis, label 0 outside the volume; channel c is the sum, or the max, over
  * k of `[label_k = c] f(p_k)` (in the max, samples of other labels count as 0). The plain sum
- * with one channel keeps its own loop (`TrilinearSampler.integrate`); the other cases read the
- * samples one by one (`valueAt`, `labelAt`).
+ * with one channel, and the density scatter, have their own loops (`TrilinearSampler.integrate`,
+ * `scatter`): a ray with more samples than cells crossed is summed a cell at a time in closed form
+ * (`trilinear_cell_sums.ts`), others sample by sample. The other cases read the samples one by
+ * one (`valueAt`, `labelAt`).
  */
 import type { SiddonReduce } from '../kernel_names.js';
 import { labelOf, type FloatArray } from './siddon_impl.js';
 import { rayRangeOf, type RayRange, type VolumeRays } from './volume_rays.js';
+import { CELL_WALK_MAX_STEP, CellWalk, cellGradientSums, cellScatter, cellValueSum } from './trilinear_cell_sums.js';
 import type { VolumeShape } from './siddon_walker.js';
 
 export type { VolumeShape } from './siddon_walker.js';
@@ -60,8 +63,9 @@ export const RaySum = {
 /**
  * Samples rays through one volume: `start()` sets up a ray, then `integrate()` sums its samples
  * (value, and the gradient terms of the backward pass) or `scatter()` spreads a weight onto the
- * voxels it reads. The per-sample loops keep their state in locals (faster in V8 than fields)
- * and reuse the 8 corner values while consecutive samples stay in one cell.
+ * voxels it reads. Dense rays (`CELL_WALK_MAX_STEP`) go through the cell walk; the per-sample
+ * loops of the others keep their state in locals (faster in V8 than fields) and reuse the 8
+ * corner values while consecutive samples stay in one cell.
  */
 export class TrilinearSampler {
   private readonly density: Float32Array | Float64Array;
@@ -97,6 +101,11 @@ export class TrilinearSampler {
   /** The current ray's sums as `integrate` adds them up (`RaySum` layout), and one sample's gradient (from `valueAt`). */
   private readonly raySums = new Float64Array(7);
   private readonly sampleGradient = new Float64Array(3);
+  /** The walk through the cells of a dense ray (`trilinear_cell_sums.ts`), and its sums. */
+  private readonly walk: CellWalk;
+  private readonly cellSums = new Float64Array(7);
+  /** Whether the current ray is summed by the cell walk (samples denser than cells, finite). */
+  private dense = false;
   /** `valueAt`'s cache: the corner values of cell `cornerCell` (flat lower corner; -1: none, or a face cell). */
   private readonly corner = new Float64Array(8);
   private cornerCell = -1;
@@ -124,6 +133,7 @@ export class TrilinearSampler {
     [this.nx, this.ny, this.nz] = shape;
     this.strideX = shape[1] * shape[2];
     this.strideY = shape[2];
+    this.walk = new CellWalk(density, shape);
     this.shift = sampling.voxelShift - 0.5;
     this.lo = sampling.lo;
     this.nPoints = sampling.nPoints;
@@ -167,6 +177,8 @@ export class TrilinearSampler {
     this.clipInterior(this.oy, this.ey, this.ny);
     this.clipInterior(this.oz, this.ez, this.nz);
     if (!(this.kInteriorBegin < this.kInteriorEnd)) this.kInteriorBegin = this.kInteriorEnd = this.kEnd;
+    const cellsPerSample = Math.abs(this.ex) + Math.abs(this.ey) + Math.abs(this.ez);
+    this.dense = cellsPerSample <= CELL_WALK_MAX_STEP && Number.isFinite(this.ox + this.oy + this.oz);
     return true;
   }
 
@@ -209,6 +221,7 @@ export class TrilinearSampler {
    * @returns the number of samples that touched the volume.
    */
   integrate(sums: Float64Array, withGradient: boolean): number {
+    if (this.dense) return this.integrateCells(sums, withGradient);
     // the samples before the interior ones, the interior ones, then those after
     const acc = this.raySums.fill(0);
     let samples = this.addBoundarySamples(this.kBegin, this.kInteriorBegin, withGradient);
@@ -218,6 +231,39 @@ export class TrilinearSampler {
     sums[RaySum.Value] = acc[0];
     if (withGradient) for (let i = 1; i < 7; i++) sums[i] = acc[i];
     return samples;
+  }
+
+  /** `integrate` for a dense ray: its samples a cell at a time (`trilinear_cell_sums.ts`). */
+  private integrateCells(sums: Float64Array, withGradient: boolean): number {
+    const { kBegin: kb, kEnd: ke, ex, ey, ez, walk, density } = this;
+    walk.start(this.ox, this.oy, this.oz, ex, ey, ez, kb, ke, this.kInteriorBegin, this.kInteriorEnd);
+    if (!withGradient) {
+      sums[RaySum.Value] = cellValueSum(walk, density, ex, ey, ez, kb, ke);
+    } else {
+      const cell = this.cellSums.fill(0);
+      cellGradientSums(walk, density, ex, ey, ez, kb, ke, cell);
+      const invN1 = 1 / (this.nPoints - 1);
+      for (let i = 0; i < 4; i++) sums[i] = cell[i];
+      for (let i = 4; i < 7; i++) sums[i] = invN1 * cell[i];
+    }
+    return this.touchingSamples();
+  }
+
+  /** How many of samples [kBegin, kEnd) touch the volume (all but a few at each end, checked one by one). */
+  private touchingSamples(): number {
+    let first = this.kBegin;
+    let end = this.kEnd;
+    while (first < end && !this.touches(first)) first++;
+    while (end > first && !this.touches(end - 1)) end--;
+    return end - first;
+  }
+
+  /** Whether sample `k` of the current ray touches the volume: `q` in [-1, n) per axis. */
+  private touches(k: number): boolean {
+    const qx = this.ox + k * this.ex;
+    const qy = this.oy + k * this.ey;
+    const qz = this.oz + k * this.ez;
+    return qx >= -1 && qx < this.nx && qy >= -1 && qy < this.ny && qz >= -1 && qz < this.nz;
   }
 
   /**
@@ -464,6 +510,11 @@ export class TrilinearSampler {
    */
   scatter(out: Float64Array, w: number): void {
     const { strideX: sx, strideY: sy, ox, oy, oz, ex, ey, ez, kInteriorBegin, kInteriorEnd } = this;
+    if (this.dense) {
+      this.walk.start(ox, oy, oz, ex, ey, ez, this.kBegin, this.kEnd, kInteriorBegin, kInteriorEnd);
+      cellScatter(this.walk, out, w, ex, ey, ez, this.kBegin, this.kEnd);
+      return;
+    }
     // the samples before the interior ones one by one, the interior ones here, then those after
     for (let k = this.kBegin; k < kInteriorBegin; k++) this.scatterAt(out, k, w);
     // The pending cell (flat index of its lower corner, -1 if none) and its weight sums.
