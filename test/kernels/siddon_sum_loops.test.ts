@@ -10,7 +10,8 @@
  * the plain forward's bit for bit.
  */
 import type { SiddonAttrs } from '../../kernels/kernel_names.js';
-import { siddonGradDensityImpl, siddonGradRaysImpl, siddonScaleRayGradientsImpl } from '../../kernels/shared/siddon_grad_impl.js';
+import { scaleRayGradientsImpl } from '../../kernels/shared/scale_ray_gradients.js';
+import { siddonGradDensityImpl, siddonGradRaysImpl } from '../../kernels/shared/siddon_grad_impl.js';
 import { siddonForwardImpl, type SiddonRays } from '../../kernels/shared/siddon_impl.js';
 import type { VolumeShape } from '../../kernels/shared/siddon_walker.js';
 import { randomRayCase } from '../helpers/random_rays.js';
@@ -63,7 +64,7 @@ function forwardWithRayGradients(rays: SiddonRays, attrs: Omit<SiddonAttrs, 'cha
   siddonForwardImpl(rays, { ...attrs, reduce: 'sum', channels: 1, rayGradients: true }, value, undefined, rayGradients);
   const dSource = new Float64Array(rays.source.length);
   const dTarget = new Float64Array(3 * rays.nRays);
-  siddonScaleRayGradientsImpl(rayGradients, dy, rays.raysPerSource, dSource, dTarget);
+  scaleRayGradientsImpl(rayGradients, 6, dy, rays.raysPerSource, dSource, dTarget);
   return { value, dSource, dTarget };
 }
 
