@@ -1,6 +1,7 @@
 /** The Siddon op: validates its inputs and runs the fused `Siddon` kernel of the active backend. */
 import * as tf from '@tensorflow/tfjs';
 import { Siddon, SiddonScaleRayGradients, type SiddonAttrs, type SiddonInputs, type SiddonReduce } from '../../kernels/kernel_names.js';
+import { wantsRayGradients } from './forward_ray_gradients.js';
 
 /** Options of {@link siddon}. */
 export interface SiddonOptions {
@@ -89,9 +90,9 @@ export function siddon(density: tf.Tensor3D, source: tf.Tensor2D, target: tf.Ten
   }
   const attrs = siddonAttrsOf(density, options);
   if (!hasFusedSiddon()) throw new Error(`siddon: no fused Siddon kernel is registered for backend '${tf.getBackend()}'`);
-  // While a gradient tape records, the kernels that can (cpu, wasm: one channel, 'sum') also find
-  // each ray's endpoint gradient in the forward traversal; the backward pass then scales it.
-  const rayGradients = attrs.channels === 1 && attrs.reduce === 'sum' && tf.engine().isTapeOn() && tf.getKernel(SiddonScaleRayGradients, tf.getBackend()) != null;
+  // While a gradient tape records, the kernels that can (cpu, wasm) also find each ray's endpoint
+  // gradient in the forward traversal; the backward pass then scales it.
+  const rayGradients = wantsRayGradients(attrs, nRays, 6, SiddonScaleRayGradients);
   return tf.tidy(() => {
     const mask = attrs.channels > 1 ? (options.mask as tf.Tensor3D) : tf.zeros([1, 1, 1]);
     const inputs = { density, source, target, mask } satisfies SiddonInputs as unknown as tf.NamedTensorMap;

@@ -1,6 +1,8 @@
 /** The Trilinear op: validates its inputs and runs the fused `Trilinear` kernel of the active backend. */
 import * as tf from '@tensorflow/tfjs';
 import { Trilinear, TrilinearScaleRayGradients, type SiddonReduce, type TrilinearAttrs, type TrilinearInputs } from '../../kernels/kernel_names.js';
+import { RAY_GRADIENT_WIDTH } from '../../kernels/shared/trilinear_ray_gradient.js';
+import { wantsRayGradients } from './forward_ray_gradients.js';
 import { assertTensor, siddonAttrsOf } from './siddon.js';
 
 /** Options of {@link trilinear} (and of the tensor-op reference `trilinearReference`). */
@@ -76,9 +78,9 @@ export function trilinear(density: tf.Tensor3D, source: tf.Tensor2D, target: tf.
   assertTrilinearInputs(density, source, target, range);
   const attrs = trilinearAttrsOf(density, options);
   if (!hasFusedTrilinear()) throw new Error(`trilinear: no fused Trilinear kernel is registered for backend '${tf.getBackend()}'`);
-  // While a gradient tape records, the kernels that can (cpu, wasm: one channel, 'sum') also find
-  // each ray's gradient in the forward pass; the backward pass then scales it (as `siddon`).
-  const rayGradients = attrs.channels === 1 && attrs.reduce === 'sum' && tf.engine().isTapeOn() && tf.getKernel(TrilinearScaleRayGradients, tf.getBackend()) != null;
+  // While a gradient tape records, the kernels that can (cpu, wasm) also find each ray's gradient
+  // in the forward pass; the backward pass then scales it.
+  const rayGradients = wantsRayGradients(attrs, target.shape[0], RAY_GRADIENT_WIDTH, TrilinearScaleRayGradients);
   return tf.tidy(() => {
     const mask = attrs.channels > 1 ? (options.mask as tf.Tensor3D) : tf.zeros([1, 1, 1]);
     const inputs = { density, source, target, range, mask } satisfies TrilinearInputs as unknown as tf.NamedTensorMap;

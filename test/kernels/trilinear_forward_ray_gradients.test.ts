@@ -5,13 +5,16 @@
  * samples) within 1e-12 relative in double precision, and its values equal the plain forward's
  * bit for bit: on random rays with a source per ray and a source per pose, dense (the cell walk)
  * and sparse (samples one by one). Through the op, a gradient taken while the tape records uses
- * it, and equals the one of the second pass.
+ * it, and equals the one of the second pass; it does so only while the tape records, for one
+ * channel and 'sum', and within `RAY_GRADIENTS_MAX_BYTES`.
  */
 import * as tf from '@tensorflow/tfjs';
 import { scaleRayGradientsImpl } from '../../kernels/shared/scale_ray_gradients.js';
 import { trilinearGradRaysImpl } from '../../kernels/shared/trilinear_grad_impl.js';
 import { trilinearForwardImpl, type TrilinearRays, type VolumeShape } from '../../kernels/shared/trilinear_impl.js';
 import { RAY_GRADIENT_WIDTH } from '../../kernels/shared/trilinear_ray_gradient.js';
+import { TrilinearScaleRayGradients } from '../../kernels/kernel_names.js';
+import { RAY_GRADIENTS_MAX_BYTES, wantsRayGradients } from '../../lib/ops/forward_ray_gradients.js';
 import { trilinear } from '../../lib/ops/trilinear.js';
 import { maxRelativeError, useCpuBackend } from '../helpers/tf_setup.js';
 import { randomRayCase } from '../helpers/random_rays.js';
@@ -80,4 +83,18 @@ test('the op: gradients while the tape records come from the forward, and equal 
     if (!(err <= 1e-5)) throw new Error(`input ${i}: max error / max = ${err}`);
   });
   tf.dispose([density, source, target, range, weights, inputs.mask, ...pass, ...(info.result as tf.Tensor[])]);
+});
+
+test('forward ray gradients only while a tape records, for one channel and "sum", within RAY_GRADIENTS_MAX_BYTES', () => {
+  const sum = { channels: 1, reduce: 'sum' };
+  const within = RAY_GRADIENTS_MAX_BYTES / (4 * RAY_GRADIENT_WIDTH);
+  const asked = (attrs: { channels: number; reduce: string }, nRays: number) => wantsRayGradients(attrs, nRays, RAY_GRADIENT_WIDTH, TrilinearScaleRayGradients);
+  const whileRecording: boolean[] = [];
+  const g = tf.grad((x: tf.Tensor) => {
+    whileRecording.push(asked(sum, within), asked(sum, within + 1), asked({ channels: 2, reduce: 'sum' }, 10), asked({ channels: 1, reduce: 'max' }, 10));
+    return x.sum();
+  })(tf.ones([2]));
+  expect(whileRecording).toEqual([true, false, false, false]);
+  expect(asked(sum, 10)).toBe(false);
+  g.dispose();
 });
