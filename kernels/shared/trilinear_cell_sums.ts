@@ -30,7 +30,8 @@
  * has its eight corners inside, and reads them unchecked (the common case); the others (cells at
  * the faces, and outside ones that a sample widened for rounding lands in) are found from their
  * local coordinates and read through `CellWalk.loadPadded`, zero outside (grid_sample's zero
- * padding), or scatter through `CellWalk.scatterPadded`; such a cell without samples is skipped.
+ * padding), or scatter through `CellWalk.scatterPadded`. A cell without samples is skipped: it
+ * adds nothing, and reading it could (0 times a non-finite voxel is NaN).
  *
  * A walk costs a step per cell crossed, so it pays off only where samples are denser than cells:
  * `TrilinearSampler` takes it for rays with `|ex| + |ey| + |ez| <= CELL_WALK_MAX_STEP` and sums the
@@ -271,6 +272,7 @@ export function cellSums(walk: CellWalk, d: Float32Array | Float64Array, ex: num
     const kmid = 0.5 * (k + kEnd) - 1;
     const inside = k > kibh && kEnd < kieh;
     k = kEnd;
+    if (m === 0) continue;
     let c000: number;
     let c001: number;
     let c010: number;
@@ -289,7 +291,7 @@ export function cellSums(walk: CellWalk, d: Float32Array | Float64Array, ex: num
       c110 = d[cell + sx + sy];
       c111 = d[cell + sx + sy + 1];
     } else {
-      if (m === 0 || !walk.loadPadded(ux, uy, uz)) continue;
+      if (!walk.loadPadded(ux, uy, uz)) continue;
       const c = walk.corners;
       c000 = c[0];
       c001 = c[1];
@@ -392,6 +394,7 @@ export function cellScatter(walk: CellWalk, out: Float64Array, w: number, ex: nu
     const kmid = 0.5 * (k + kEnd) - 1;
     const inside = k > kibh && kEnd < kieh;
     k = kEnd;
+    if (m === 0) continue;
     const x1 = ux + kmid * ex;
     const y1 = uy + kmid * ey;
     const z1 = uz + kmid * ez;
@@ -421,7 +424,7 @@ export function cellScatter(walk: CellWalk, out: Float64Array, w: number, ex: nu
       out[cell + sx + 1] += z1 * u10 + v10;
       out[cell + sx + sy] += z0 * u11 - v11;
       out[cell + sx + sy + 1] += z1 * u11 + v11;
-    } else if (m !== 0) {
+    } else {
       weights[0] = z0 * u00 - v00;
       weights[1] = z1 * u00 + v00;
       weights[2] = z0 * u01 - v01;

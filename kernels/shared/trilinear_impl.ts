@@ -23,12 +23,10 @@
  */
 import type { SiddonReduce } from '../kernel_names.js';
 import { labelOf, type FloatArray } from './siddon_impl.js';
-import { rayRangeOf, type RayRange, type VolumeRays } from './volume_rays.js';
+import type { VolumeShape } from './siddon_walker.js';
 import { CELL_WALK_MAX_STEP, CellWalk, cellScatter, cellSums } from './trilinear_cell_sums.js';
 import { RAY_GRADIENT_WIDTH, RaySum, rayGradientOf } from './trilinear_ray_gradient.js';
-
-export { RaySum } from './trilinear_ray_gradient.js';
-import type { VolumeShape } from './siddon_walker.js';
+import { rayRangeOf, type RayRange, type VolumeRays } from './volume_rays.js';
 
 export type { VolumeShape } from './siddon_walker.js';
 
@@ -54,7 +52,6 @@ export interface TrilinearSampling {
   /** The forward also writes each ray's gradient row (`trilinearForwardImpl`; one channel, 'sum'). */
   rayGradients?: boolean;
 }
-
 
 /**
  * Samples rays through one volume: `start()` sets up a ray, then `integrate()` sums its samples

@@ -7,7 +7,8 @@
  * hundreds of samples per cell. The sampler takes the walk exactly for the dense rays.
  */
 import { CELL_WALK_MAX_STEP } from '../../kernels/shared/trilinear_cell_sums.js';
-import { RaySum, TrilinearSampler, type TrilinearSampling, type VolumeShape } from '../../kernels/shared/trilinear_impl.js';
+import { TrilinearSampler, type TrilinearSampling, type VolumeShape } from '../../kernels/shared/trilinear_impl.js';
+import { RaySum } from '../../kernels/shared/trilinear_ray_gradient.js';
 import { randomRayCase } from '../helpers/random_rays.js';
 
 const shape: VolumeShape = [9, 7, 8];
