@@ -33,10 +33,16 @@
  * padding), or scatter through `CellWalk.scatterPadded`. A cell without samples is skipped: it
  * adds nothing, and reading it could (0 times a non-finite voxel is NaN).
  *
+ * The two loops (`cellSums`, `cellScatter`) each take the walk's steps themselves, with its state
+ * in locals: in the `CellWalk` object V8 kept it in memory (as `siddon_sum_loops.ts` found).
+ *
  * A walk costs a step per cell crossed, so it pays off only where samples are denser than cells:
  * `TrilinearSampler` takes it for rays with `|ex| + |ey| + |ez| <= CELL_WALK_MAX_STEP` and sums the
  * samples one by one otherwise.
  */
+
+import { PaddedCells } from './padded_cell.js';
+import type { VolumeShape } from './siddon_walker.js';
 
 /**
  * Stands for "no crossing" (an axis the ray runs parallel to): far beyond any sample index, and
@@ -107,23 +113,21 @@ export class CellWalk {
    * 011 100 101 110 111 (x y z bits).
    */
   readonly corners = new Float64Array(8);
-  /** `locate`'s results: the cell's flat lower corner, and which of its corner planes lie inside, per axis. */
-  private cellBase = 0;
-  private x0 = false;
-  private x1 = false;
-  private y0 = false;
-  private y1 = false;
-  private z0 = false;
-  private z1 = false;
+  /** `locate`'s result: the cell's integer coordinates. */
+  private ci = 0;
+  private cj = 0;
+  private ck = 0;
+  private readonly cells: PaddedCells;
   private readonly density: Float32Array | Float64Array;
 
-  constructor(density: Float32Array | Float64Array, shape: readonly [number, number, number]) {
+  constructor(density: Float32Array | Float64Array, shape: VolumeShape) {
     this.density = density;
     this.lastX = shape[0] - 1;
     this.lastY = shape[1] - 1;
     this.lastZ = shape[2] - 1;
     this.strideX = shape[1] * shape[2];
     this.strideY = shape[2];
+    this.cells = new PaddedCells(shape);
   }
 
   /**
@@ -170,53 +174,29 @@ export class CellWalk {
    * @returns false (and nothing read) if no corner is inside.
    */
   loadPadded(ux: number, uy: number, uz: number): boolean {
-    const { density: d, corners: c } = this;
     if (!this.locate(ux, uy, uz)) return false;
-    const { cellBase: base, strideX: sx, strideY: sy, x0, x1, y0, y1, z0, z1 } = this;
-    c[0] = x0 && y0 && z0 ? d[base] : 0;
-    c[1] = x0 && y0 && z1 ? d[base + 1] : 0;
-    c[2] = x0 && y1 && z0 ? d[base + sy] : 0;
-    c[3] = x0 && y1 && z1 ? d[base + sy + 1] : 0;
-    c[4] = x1 && y0 && z0 ? d[base + sx] : 0;
-    c[5] = x1 && y0 && z1 ? d[base + sx + 1] : 0;
-    c[6] = x1 && y1 && z0 ? d[base + sx + sy] : 0;
-    c[7] = x1 && y1 && z1 ? d[base + sx + sy + 1] : 0;
+    this.cells.read(this.density, this.ci, this.cj, this.ck, this.corners);
     return true;
   }
 
   /** Adds the weights `w` (corner order of `corners`) of the cell `loadPadded` names to `out`, corners inside only. */
   scatterPadded(out: Float64Array, ux: number, uy: number, uz: number, w: Float64Array): void {
-    if (!this.locate(ux, uy, uz)) return;
-    const { cellBase: base, strideX: sx, strideY: sy, x0, x1, y0, y1, z0, z1 } = this;
-    if (x0 && y0 && z0) out[base] += w[0];
-    if (x0 && y0 && z1) out[base + 1] += w[1];
-    if (x0 && y1 && z0) out[base + sy] += w[2];
-    if (x0 && y1 && z1) out[base + sy + 1] += w[3];
-    if (x1 && y0 && z0) out[base + sx] += w[4];
-    if (x1 && y0 && z1) out[base + sx + 1] += w[5];
-    if (x1 && y1 && z0) out[base + sx + sy] += w[6];
-    if (x1 && y1 && z1) out[base + sx + sy + 1] += w[7];
+    if (this.locate(ux, uy, uz)) this.cells.add(out, this.ci, this.cj, this.ck, w);
   }
 
   /**
-   * Finds the cell from its local coordinates of sample 0 (`o - cell`, exact but for the
-   * rounding of whole steps: hence the rounding here).
+   * Finds the cell (`ci`, `cj`, `ck`) from its local coordinates of sample 0 (`o - cell`, exact
+   * but for the rounding of whole steps: hence the rounding here).
    * @returns false if no corner of the cell is inside the volume.
    */
   private locate(ux: number, uy: number, uz: number): boolean {
-    const { lastX, lastY, lastZ } = this;
     const i = Math.round(this.ox - ux);
     const j = Math.round(this.oy - uy);
     const k = Math.round(this.oz - uz);
-    if (!(i >= -1 && i <= lastX && j >= -1 && j <= lastY && k >= -1 && k <= lastZ)) return false;
-    this.cellBase = i * this.strideX + j * this.strideY + k;
-    this.x0 = i >= 0;
-    this.x1 = i < lastX;
-    this.y0 = j >= 0;
-    this.y1 = j < lastY;
-    this.z0 = k >= 0;
-    this.z1 = k < lastZ;
-    return true;
+    this.ci = i;
+    this.cj = j;
+    this.ck = k;
+    return i >= -1 && i <= this.lastX && j >= -1 && j <= this.lastY && k >= -1 && k <= this.lastZ;
   }
 }
 

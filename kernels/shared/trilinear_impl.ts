@@ -22,6 +22,7 @@
  * one (`valueAt`, `labelAt`).
  */
 import type { SiddonReduce } from '../kernel_names.js';
+import { PaddedCells } from './padded_cell.js';
 import { labelOf, type FloatArray } from './siddon_impl.js';
 import type { VolumeShape } from './siddon_walker.js';
 import { CELL_WALK_MAX_STEP, CellWalk, cellScatter, cellSums } from './trilinear_cell_sums.js';
@@ -102,6 +103,9 @@ export class TrilinearSampler {
   /** `valueAt`'s cache: the corner values of cell `cornerCell` (flat lower corner; -1: none, or a face cell). */
   private readonly corner = new Float64Array(8);
   private cornerCell = -1;
+  /** `scatterAt`'s corner weights, and the cells read and written with zero padding. */
+  private readonly sampleWeights = new Float64Array(8);
+  private readonly cells: PaddedCells;
   /** float32 copies for `labelAt`: the current ray's start and direction, the voxel shift, lo and hi - lo. */
   private s32x = 0;
   private s32y = 0;
@@ -127,6 +131,7 @@ export class TrilinearSampler {
     this.strideX = shape[1] * shape[2];
     this.strideY = shape[2];
     this.walk = new CellWalk(density, shape);
+    this.cells = new PaddedCells(shape);
     this.shift = sampling.voxelShift - 0.5;
     this.lo = sampling.lo;
     this.nPoints = sampling.nPoints;
@@ -424,22 +429,7 @@ export class TrilinearSampler {
 
   /** The corners of cell `(i0, j0, k0)` (flat lower corner `base`) into `corner`, 0 outside; cached if interior. */
   private loadCorners(i0: number, j0: number, k0: number, base: number): void {
-    const { density: d, nx, ny, nz, strideX: sx, strideY: sy, corner } = this;
-    const x0 = i0 >= 0;
-    const x1 = i0 < nx - 1;
-    const y0 = j0 >= 0;
-    const y1 = j0 < ny - 1;
-    const z0 = k0 >= 0;
-    const z1 = k0 < nz - 1;
-    corner[0] = x0 && y0 && z0 ? d[base] : 0;
-    corner[1] = x0 && y0 && z1 ? d[base + 1] : 0;
-    corner[2] = x0 && y1 && z0 ? d[base + sy] : 0;
-    corner[3] = x0 && y1 && z1 ? d[base + sy + 1] : 0;
-    corner[4] = x1 && y0 && z0 ? d[base + sx] : 0;
-    corner[5] = x1 && y0 && z1 ? d[base + sx + 1] : 0;
-    corner[6] = x1 && y1 && z0 ? d[base + sx + sy] : 0;
-    corner[7] = x1 && y1 && z1 ? d[base + sx + sy + 1] : 0;
-    this.cornerCell = x0 && x1 && y0 && y1 && z0 && z1 ? base : -1;
+    this.cornerCell = this.cells.read(this.density, i0, j0, k0, this.corner) ? base : -1;
   }
 
   /**
@@ -461,7 +451,7 @@ export class TrilinearSampler {
 
   /** Adds `w` times the trilinear weights of sample `k` of the current ray to `out` (corners inside only). */
   scatterAt(out: Float64Array, k: number, w: number): void {
-    const { nx, ny, nz, strideX: sx, strideY: sy } = this;
+    const { nx, ny, nz, sampleWeights: c } = this;
     const qx = this.ox + k * this.ex;
     const qy = this.oy + k * this.ey;
     const qz = this.oz + k * this.ez;
@@ -469,7 +459,6 @@ export class TrilinearSampler {
     const i0 = ((qx + 1) | 0) - 1;
     const j0 = ((qy + 1) | 0) - 1;
     const k0 = ((qz + 1) | 0) - 1;
-    const base = i0 * sx + j0 * sy + k0;
     const fx = qx - i0;
     const fy = qy - j0;
     const fz = qz - k0;
@@ -479,20 +468,15 @@ export class TrilinearSampler {
     const w01 = w0 * fy;
     const w10 = w1 * (1 - fy);
     const w11 = w1 * fy;
-    const x0 = i0 >= 0;
-    const x1 = i0 < nx - 1;
-    const y0 = j0 >= 0;
-    const y1 = j0 < ny - 1;
-    const z0 = k0 >= 0;
-    const z1 = k0 < nz - 1;
-    if (x0 && y0 && z0) out[base] += w00 * (1 - fz);
-    if (x0 && y0 && z1) out[base + 1] += w00 * fz;
-    if (x0 && y1 && z0) out[base + sy] += w01 * (1 - fz);
-    if (x0 && y1 && z1) out[base + sy + 1] += w01 * fz;
-    if (x1 && y0 && z0) out[base + sx] += w10 * (1 - fz);
-    if (x1 && y0 && z1) out[base + sx + 1] += w10 * fz;
-    if (x1 && y1 && z0) out[base + sx + sy] += w11 * (1 - fz);
-    if (x1 && y1 && z1) out[base + sx + sy + 1] += w11 * fz;
+    c[0] = w00 * (1 - fz);
+    c[1] = w00 * fz;
+    c[2] = w01 * (1 - fz);
+    c[3] = w01 * fz;
+    c[4] = w10 * (1 - fz);
+    c[5] = w10 * fz;
+    c[6] = w11 * (1 - fz);
+    c[7] = w11 * fz;
+    this.cells.add(out, i0, j0, k0, c);
   }
 
   /**

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 
 /**
  * The most bytes of per-ray gradient rows a forward hands to the tape: 256 MiB. (Siddon keeps 24
- * bytes per ray, Trilinear 32: a batch of 16 images of 1024x1024 would keep 400 / 537 MiB.)
+ * bytes per ray, Trilinear 32: a batch of 16 images of 1024x1024 would keep 384 / 512 MiB.)
  */
 export const RAY_GRADIENTS_MAX_BYTES = 256 * 2 ** 20;
 
