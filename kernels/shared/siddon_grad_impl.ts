@@ -16,6 +16,7 @@
  * The ray length in mm multiplies outside the kernel, on the tape.
  */
 import type { SiddonAttrs } from '../kernel_names.js';
+import { floor } from './builtins.js';
 import { labelOf, type FloatArray, type SiddonRays } from './siddon_impl.js';
 import { faceJumpsAlongRay, scatterAlongRay } from './siddon_sum_loops.js';
 import { SiddonWalker } from './siddon_walker.js';
@@ -98,7 +99,7 @@ export function siddonGradRaysImpl(rays: SiddonRays, attrs: SiddonAttrs, dy: Flo
   const weight = (r: number, voxel: number) => dy[r * channels + labelOf(mask, voxel, channels)] * density[voxel];
   for (let r = first; r < end; r++) {
     const o = 3 * r;
-    const so = 3 * Math.floor(r / raysPerSource);
+    const so = 3 * floor(r / raysPerSource);
     gs.fill(0);
     gt.fill(0);
     if (walker.start(source[so], source[so + 1], source[so + 2], target[o], target[o + 1], target[o + 2])) {
@@ -159,7 +160,7 @@ export function siddonGradDensityImpl(rays: SiddonRays, attrs: SiddonAttrs, dy: 
   const sums = dDensity instanceof Float64Array ? dDensity.fill(0) : new Float64Array(dDensity.length);
   for (let r = first; r < end; r++) {
     const o = 3 * r;
-    const so = 3 * Math.floor(r / raysPerSource);
+    const so = 3 * floor(r / raysPerSource);
     if (!walker.start(source[so], source[so + 1], source[so + 2], target[o], target[o + 1], target[o + 2])) continue;
     if (maxSegments) {
       maxSegments.collect(walker, density, mask, channels);

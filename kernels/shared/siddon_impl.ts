@@ -3,6 +3,7 @@
  * over the voxels the ray crosses (see `siddon_walker.ts` for the geometry), in double precision.
  */
 import type { SiddonAttrs } from '../kernel_names.js';
+import { floor } from './builtins.js';
 import { faceJumpsAlongRay, sumAlongRay } from './siddon_sum_loops.js';
 import { SiddonWalker } from './siddon_walker.js';
 import { rayRangeOf, type RayRange, type VolumeRays } from './volume_rays.js';
@@ -48,7 +49,7 @@ export function siddonForwardImpl(rays: SiddonRays, attrs: SiddonAttrs, out: Flo
   let steps = 0;
   for (let r = first; r < end; r++) {
     const o = 3 * r;
-    const so = 3 * Math.floor(r / raysPerSource);
+    const so = 3 * floor(r / raysPerSource);
     acc.fill(0);
     if (rayGradients !== null) rayGradients.fill(0, 6 * r, 6 * r + 6);
     if (walker.start(source[so], source[so + 1], source[so + 2], target[o], target[o + 1], target[o + 2])) {

@@ -13,6 +13,7 @@
  * The plain sums (the kernels' common case) take the first `fastSteps` steps themselves, with
  * the state in locals and no checks, then `resume` the walker: `siddon_sum_loops.ts`.
  */
+import { INFINITY, abs, floor } from './builtins.js';
 
 /** Shape of a C-order volume `[X, Y, Z]` (k fastest). */
 export type VolumeShape = readonly [number, number, number];
@@ -135,16 +136,16 @@ export class SiddonWalker {
       if (hi < amax) { amax = hi; exitAxis = 2; }
     } else if (!(uz >= 0 && uz < nz)) return false;
     // (Infinite bounds survive only for a zero-length ray, source = target: it integrates nothing.)
-    if (!(amin < amax) || amin === -Infinity || amax === Infinity) return false;
+    if (!(amin < amax) || amin === -INFINITY || amax === INFINITY) return false;
     this.amin = amin;
     this.amax = amax;
     this.entryAxis = entryAxis;
     this.exitAxis = exitAxis;
 
     // First voxel: where the ray enters (clamped: the entry point lies on a face up to rounding).
-    let ix = Math.floor(ux + amin * dx);
-    let iy = Math.floor(uy + amin * dy);
-    let iz = Math.floor(uz + amin * dz);
+    let ix = floor(ux + amin * dx);
+    let iy = floor(uy + amin * dy);
+    let iz = floor(uz + amin * dz);
     ix = ix < 0 ? 0 : ix >= nx ? nx - 1 : ix;
     iy = iy < 0 ? 0 : iy >= ny ? ny - 1 : iy;
     iz = iz < 0 ? 0 : iz >= nz ? nz - 1 : iz;
@@ -157,18 +158,18 @@ export class SiddonWalker {
     this.stepX = dx > 0 ? 1 : -1;
     this.stepY = dy > 0 ? 1 : -1;
     this.stepZ = dz > 0 ? 1 : -1;
-    this.ax = dx > 0 ? (ix + 1 - ux) / dx : dx < 0 ? (ix - ux) / dx : Infinity;
-    this.ay = dy > 0 ? (iy + 1 - uy) / dy : dy < 0 ? (iy - uy) / dy : Infinity;
-    this.az = dz > 0 ? (iz + 1 - uz) / dz : dz < 0 ? (iz - uz) / dz : Infinity;
-    this.dax = dx !== 0 ? Math.abs(1 / dx) : 0;
-    this.day = dy !== 0 ? Math.abs(1 / dy) : 0;
-    this.daz = dz !== 0 ? Math.abs(1 / dz) : 0;
+    this.ax = dx > 0 ? (ix + 1 - ux) / dx : dx < 0 ? (ix - ux) / dx : INFINITY;
+    this.ay = dy > 0 ? (iy + 1 - uy) / dy : dy < 0 ? (iy - uy) / dy : INFINITY;
+    this.az = dz > 0 ? (iz + 1 - uz) / dz : dz < 0 ? (iz - uz) / dz : INFINITY;
+    this.dax = dx !== 0 ? abs(1 / dx) : 0;
+    this.day = dy !== 0 ? abs(1 / dy) : 0;
+    this.daz = dz !== 0 ? abs(1 / dz) : 0;
     // Voxel of the exit point, for fastSteps.
-    const ex = Math.floor(ux + amax * dx);
-    const ey = Math.floor(uy + amax * dy);
-    const ez = Math.floor(uz + amax * dz);
+    const ex = floor(ux + amax * dx);
+    const ey = floor(uy + amax * dy);
+    const ez = floor(uz + amax * dz);
     const crossings =
-      Math.abs((ex < 0 ? 0 : ex >= nx ? nx - 1 : ex) - ix) + Math.abs((ey < 0 ? 0 : ey >= ny ? ny - 1 : ey) - iy) + Math.abs((ez < 0 ? 0 : ez >= nz ? nz - 1 : ez) - iz);
+      abs((ex < 0 ? 0 : ex >= nx ? nx - 1 : ex) - ix) + abs((ey < 0 ? 0 : ey >= ny ? ny - 1 : ey) - iy) + abs((ez < 0 ? 0 : ez >= nz ? nz - 1 : ez) - iz);
     this.fastSteps = crossings > 3 ? crossings - 3 : 0;
     this.alpha0 = amin;
     this.endSegment();
@@ -184,8 +185,8 @@ export class SiddonWalker {
     this.ay = ay;
     this.az = az;
     this.voxel = voxel;
-    this.ix = Math.floor(voxel / this.strideX);
-    this.iy = Math.floor((voxel - this.ix * this.strideX) / this.strideY);
+    this.ix = floor(voxel / this.strideX);
+    this.iy = floor((voxel - this.ix * this.strideX) / this.strideY);
     this.iz = voxel - this.ix * this.strideX - this.iy * this.strideY;
     this.alpha0 = alpha0;
     this.endSegment();

@@ -41,6 +41,7 @@
  * samples one by one otherwise.
  */
 
+import { abs, ceil, floor, min, round } from './builtins.js';
 import { PaddedCells } from './padded_cell.js';
 import type { VolumeShape } from './siddon_walker.js';
 
@@ -136,10 +137,10 @@ export class CellWalk {
    */
   start(ox: number, oy: number, oz: number, ex: number, ey: number, ez: number, kb: number, ke: number, kib: number, kie: number): void {
     const kl = ke - 1;
-    const i = Math.floor(ox + kb * ex);
-    const j = Math.floor(oy + kb * ey);
-    const k = Math.floor(oz + kb * ez);
-    this.crossings = Math.abs(Math.floor(ox + kl * ex) - i) + Math.abs(Math.floor(oy + kl * ey) - j) + Math.abs(Math.floor(oz + kl * ez) - k);
+    const i = floor(ox + kb * ex);
+    const j = floor(oy + kb * ey);
+    const k = floor(oz + kb * ez);
+    this.crossings = abs(floor(ox + kl * ex) - i) + abs(floor(oy + kl * ey) - j) + abs(floor(oz + kl * ez) - k);
     this.ox = ox;
     this.oy = oy;
     this.oz = oz;
@@ -152,9 +153,9 @@ export class CellWalk {
     this.nx = CellWalk.firstCrossing(ox, ex, i);
     this.ny = CellWalk.firstCrossing(oy, ey, j);
     this.nz = CellWalk.firstCrossing(oz, ez, k);
-    this.ix = Math.min(1 / Math.abs(ex), NO_CROSSING);
-    this.iy = Math.min(1 / Math.abs(ey), NO_CROSSING);
-    this.iz = Math.min(1 / Math.abs(ez), NO_CROSSING);
+    this.ix = min(1 / abs(ex), NO_CROSSING);
+    this.iy = min(1 / abs(ey), NO_CROSSING);
+    this.iz = min(1 / abs(ez), NO_CROSSING);
     this.signX = ex > 0 ? 1 : -1;
     this.signY = ey > 0 ? 1 : -1;
     this.signZ = ez > 0 ? 1 : -1;
@@ -165,7 +166,7 @@ export class CellWalk {
 
   /** The sample index at which `o + k e` leaves cell `cell` (at most `NO_CROSSING`). */
   private static firstCrossing(o: number, e: number, cell: number): number {
-    return Math.min(e > 0 ? (cell + 1 - o) / e : e < 0 ? (cell - o) / e : NO_CROSSING, NO_CROSSING);
+    return min(e > 0 ? (cell + 1 - o) / e : e < 0 ? (cell - o) / e : NO_CROSSING, NO_CROSSING);
   }
 
   /**
@@ -190,9 +191,9 @@ export class CellWalk {
    * @returns false if no corner of the cell is inside the volume.
    */
   private locate(ux: number, uy: number, uz: number): boolean {
-    const i = Math.round(this.ox - ux);
-    const j = Math.round(this.oy - uy);
-    const k = Math.round(this.oz - uz);
+    const i = round(this.ox - ux);
+    const j = round(this.oy - uy);
+    const k = round(this.oz - uz);
     this.ci = i;
     this.cj = j;
     this.ck = k;
@@ -247,7 +248,7 @@ export function cellSums(walk: CellWalk, d: Float32Array | Float64Array, ex: num
       base += stepZ;
       pz -= signZ;
     }
-    const kEnd = s === crossings ? keh : Math.min(Math.ceil(kn) + HALF, keh);
+    const kEnd = s === crossings ? keh : min(ceil(kn) + HALF, keh);
     const m = kEnd - k;
     const kmid = 0.5 * (k + kEnd) - 1;
     const inside = k > kibh && kEnd < kieh;
@@ -369,7 +370,7 @@ export function cellScatter(walk: CellWalk, out: Float64Array, w: number, ex: nu
       base += stepZ;
       pz -= signZ;
     }
-    const kEnd = s === crossings ? keh : Math.min(Math.ceil(kn) + HALF, keh);
+    const kEnd = s === crossings ? keh : min(ceil(kn) + HALF, keh);
     const m = kEnd - k;
     const kmid = 0.5 * (k + kEnd) - 1;
     const inside = k > kibh && kEnd < kieh;

@@ -21,6 +21,7 @@
  * `sum_k w_k f(p_k)`, `sum_k w_k grad f(p_k)`, `sum_k w_k u_k grad f(p_k)` and the formulas above
  * hold with `dy = 1`.
  */
+import { floor } from './builtins.js';
 import type { FloatArray } from './siddon_impl.js';
 import { SampleChannels, TrilinearSampler, type TrilinearRays, type TrilinearSampling } from './trilinear_impl.js';
 import { RAY_GRADIENT_WIDTH, RaySum, rayGradientOf } from './trilinear_ray_gradient.js';
@@ -131,7 +132,7 @@ export function trilinearGradRaysImpl(rays: TrilinearRays, sampling: TrilinearSa
   const sums = new Float64Array(7);
   for (let r = first; r < end; r++) {
     const o = 3 * r;
-    const so = 3 * Math.floor(r / raysPerSource);
+    const so = 3 * floor(r / raysPerSource);
     const g = dy[r];
     if (g !== 0 && sampler.start(source[so], source[so + 1], source[so + 2], target[o], target[o + 1], target[o + 2])) sampler.integrate(sums, true);
     else sums.fill(0);
@@ -163,7 +164,7 @@ function trilinearGradRaysChannels(rays: TrilinearRays, sampling: TrilinearSampl
   };
   for (let r = first; r < end; r++) {
     const o = 3 * r;
-    const so = 3 * Math.floor(r / raysPerSource);
+    const so = 3 * floor(r / raysPerSource);
     sums.fill(0);
     const started = sampler.start(source[so], source[so + 1], source[so + 2], target[o], target[o + 1], target[o + 2]);
     weightedSamples(sampler, started, reducer, mask, dy, r * channels, visit);
@@ -191,14 +192,14 @@ export function trilinearGradDensityImpl(rays: TrilinearRays, sampling: Trilinea
     const visit = (k: number, w: number) => sampler.scatterAt(sums, k, w * step);
     for (let r = first; r < end; r++) {
       const o = 3 * r;
-      const so = 3 * Math.floor(r / raysPerSource);
+      const so = 3 * floor(r / raysPerSource);
       const started = sampler.start(source[so], source[so + 1], source[so + 2], target[o], target[o + 1], target[o + 2]);
       weightedSamples(sampler, started, reducer, mask, dy, r * channels, visit);
     }
   } else {
     for (let r = first; r < end; r++) {
       const o = 3 * r;
-      const so = 3 * Math.floor(r / raysPerSource);
+      const so = 3 * floor(r / raysPerSource);
       const w = dy[r] * step;
       if (w !== 0 && sampler.start(source[so], source[so + 1], source[so + 2], target[o], target[o + 1], target[o + 2])) sampler.scatter(sums, w);
     }

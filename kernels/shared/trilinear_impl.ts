@@ -22,6 +22,7 @@
  * one (`valueAt`, `labelAt`).
  */
 import type { SiddonReduce } from '../kernel_names.js';
+import { INFINITY, abs, ceil, floor, fround, isFinite } from './builtins.js';
 import { PaddedCells } from './padded_cell.js';
 import { labelOf, type FloatArray } from './siddon_impl.js';
 import type { VolumeShape } from './siddon_walker.js';
@@ -136,7 +137,7 @@ export class TrilinearSampler {
     this.lo = sampling.lo;
     this.nPoints = sampling.nPoints;
     this.alphaStep = (sampling.hi - sampling.lo) / (sampling.nPoints - 1);
-    const f = Math.fround;
+    const f = fround;
     this.shift32 = f(sampling.voxelShift);
     this.lo32 = f(sampling.lo);
     this.span32 = f(f(sampling.hi) - this.lo32);
@@ -153,7 +154,7 @@ export class TrilinearSampler {
     this.dx = dx;
     this.dy = dy;
     this.dz = dz;
-    const f = Math.fround;
+    const f = fround;
     this.s32x = f(sx);
     this.s32y = f(sy);
     this.s32z = f(sz);
@@ -175,22 +176,22 @@ export class TrilinearSampler {
     this.clipInterior(this.oy, this.ey, this.ny);
     this.clipInterior(this.oz, this.ez, this.nz);
     if (!(this.kInteriorBegin < this.kInteriorEnd)) this.kInteriorBegin = this.kInteriorEnd = this.kEnd;
-    const cellsPerSample = Math.abs(this.ex) + Math.abs(this.ey) + Math.abs(this.ez);
-    this.dense = cellsPerSample <= CELL_WALK_MAX_STEP && Number.isFinite(this.ox + this.oy + this.oz);
+    const cellsPerSample = abs(this.ex) + abs(this.ey) + abs(this.ez);
+    this.dense = cellsPerSample <= CELL_WALK_MAX_STEP && isFinite(this.ox + this.oy + this.oz);
     return true;
   }
 
   /** Narrows [kInteriorBegin, kInteriorEnd) to samples with `o + k e` in [0, n - 1) (less one sample each side). */
   private clipInterior(o: number, e: number, n: number): void {
-    if (!(Number.isFinite(o) && Number.isFinite(e))) {
+    if (!(isFinite(o) && isFinite(e))) {
       this.kInteriorEnd = this.kInteriorBegin;
     } else if (e === 0) {
       if (!(o >= 0 && o < n - 1)) this.kInteriorEnd = this.kInteriorBegin;
     } else {
       const a = -o / e;
       const b = (n - 1 - o) / e;
-      const first = Math.ceil(a < b ? a : b) + 1;
-      const last = Math.floor(a < b ? b : a) - 1;
+      const first = ceil(a < b ? a : b) + 1;
+      const last = floor(a < b ? b : a) - 1;
       if (first > this.kInteriorBegin) this.kInteriorBegin = first;
       if (last + 1 < this.kInteriorEnd) this.kInteriorEnd = last + 1;
     }
@@ -203,8 +204,8 @@ export class TrilinearSampler {
     } else {
       const a = (-1 - o) / e;
       const b = (n - o) / e;
-      const first = Math.ceil(a < b ? a : b) - 1;
-      const last = Math.floor(a < b ? b : a) + 1;
+      const first = ceil(a < b ? a : b) - 1;
+      const last = floor(a < b ? b : a) + 1;
       if (first > this.kBegin) this.kBegin = first;
       if (last + 1 < this.kEnd) this.kEnd = last + 1;
     }
@@ -440,11 +441,11 @@ export class TrilinearSampler {
    * poses) take the same label in both.
    */
   labelAt(k: number, mask: FloatArray, channels: number): number {
-    const f = Math.fround;
+    const f = fround;
     const alpha = f(this.lo32 + f(this.span32 * f(k / (this.nPoints - 1))));
-    const ix = Math.floor(f(f(this.s32x + f(alpha * this.d32x)) + this.shift32));
-    const iy = Math.floor(f(f(this.s32y + f(alpha * this.d32y)) + this.shift32));
-    const iz = Math.floor(f(f(this.s32z + f(alpha * this.d32z)) + this.shift32));
+    const ix = floor(f(f(this.s32x + f(alpha * this.d32x)) + this.shift32));
+    const iy = floor(f(f(this.s32y + f(alpha * this.d32y)) + this.shift32));
+    const iz = floor(f(f(this.s32z + f(alpha * this.d32z)) + this.shift32));
     if (!(ix >= 0 && ix < this.nx && iy >= 0 && iy < this.ny && iz >= 0 && iz < this.nz)) return 0;
     return labelOf(mask, ix * this.strideX + iy * this.strideY + iz, channels);
   }
@@ -577,7 +578,7 @@ export class SampleChannels {
   /** Reduces the samples of the ray `sampler` was last started on (`started`: what `start` returned). */
   collect(sampler: TrilinearSampler, started: boolean, mask: FloatArray | null): void {
     const { value, best, count, channels, isMax } = this;
-    value.fill(isMax ? -Infinity : 0);
+    value.fill(isMax ? -INFINITY : 0);
     best.fill(-1);
     count.fill(0);
     if (started) {
@@ -630,7 +631,7 @@ export function trilinearForwardImpl(rays: TrilinearRays, sampling: TrilinearSam
     const withGradient = rayGradients !== null;
     for (let r = first; r < end; r++) {
       const o = 3 * r;
-      const so = 3 * Math.floor(r / raysPerSource);
+      const so = 3 * floor(r / raysPerSource);
       sums.fill(0);
       if (sampler.start(source[so], source[so + 1], source[so + 2], target[o], target[o + 1], target[o + 2])) samples += sampler.integrate(sums, withGradient);
       out[r] = step * sums[RaySum.Value];
@@ -643,7 +644,7 @@ export function trilinearForwardImpl(rays: TrilinearRays, sampling: TrilinearSam
   const reducer = new SampleChannels(channels, isMax);
   for (let r = first; r < end; r++) {
     const o = 3 * r;
-    const so = 3 * Math.floor(r / raysPerSource);
+    const so = 3 * floor(r / raysPerSource);
     reducer.collect(sampler, sampler.start(source[so], source[so + 1], source[so + 2], target[o], target[o + 1], target[o + 2]), mask);
     for (let c = 0; c < channels; c++) out[r * channels + c] = step * reducer.value[c];
   }

