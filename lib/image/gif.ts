@@ -12,6 +12,7 @@ import { dirname } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import gifenc, * as gifencNamespace from 'gifenc';
 import type { GifencColor, GifencModule } from 'gifenc';
+import { round } from '../../kernels/shared/builtins.js';
 
 /** A frame given as raw pixels, row-major, with interleaved channels (`[H, W, C]` order). */
 export interface RawGifFrame {
@@ -298,7 +299,8 @@ function toLevels(values: ArrayLike<number>, range: { min: number; max: number }
   const scale = range.max > range.min ? 255 / (range.max - range.min) : 0;
   const levels = new Uint8Array(values.length);
   for (let k = 0; k < values.length; k++) {
-    levels[k] = Math.min(255, Math.max(0, Math.round((values[k] - range.min) * scale)));
+    const level = round((values[k] - range.min) * scale);
+    levels[k] = level < 0 ? 0 : level > 255 ? 255 : level;
   }
   return levels;
 }

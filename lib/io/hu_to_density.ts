@@ -8,6 +8,7 @@
  * - bone `v > 350` gets `m * v`;
  * - then `d <- d - min(d)` and `d <- d / max(d)`, so the density spans [0, 1].
  */
+import { fround, isNaN } from '../../kernels/shared/builtins.js';
 
 /** Upper HU bound of air (inclusive). */
 export const AIR_MAX_HU = -800;
@@ -47,8 +48,8 @@ export function huToDensity(values: Float32Array, boneAttenuationMultiplier: num
     let x: number;
     if (v <= AIR_MAX_HU) x = hasSoftTissue ? airValue : v;
     else if (v <= SOFT_TISSUE_MAX_HU) x = v;
-    else x = Math.fround(v * m32);
-    if (Number.isNaN(x)) throw new Error(`huToDensity: value ${n} is NaN`);
+    else x = fround(v * m32);
+    if (isNaN(x)) throw new Error(`huToDensity: value ${n} is NaN`);
     d[n] = x;
     if (x < lo) lo = x;
     if (x > hi) hi = x;
@@ -60,6 +61,6 @@ export function huToDensity(values: Float32Array, boneAttenuationMultiplier: num
   if (!(range > 0)) {
     throw new Error(`huToDensity: cannot normalise a constant volume (every density value is ${lo})`);
   }
-  for (let n = 0; n < d.length; n++) d[n] = Math.fround(d[n] - lo) / range;
+  for (let n = 0; n < d.length; n++) d[n] = fround(d[n] - lo) / range;
   return d;
 }
