@@ -42,7 +42,7 @@
  */
 
 import { abs, ceil, floor, min, round } from './builtins.js';
-import { PaddedCells } from './padded_cell.js';
+import type { PaddedCells } from './padded_cell.js';
 import type { VolumeShape } from './siddon_walker.js';
 
 /**
@@ -121,14 +121,15 @@ export class CellWalk {
   private readonly cells: PaddedCells;
   private readonly density: Float32Array | Float64Array;
 
-  constructor(density: Float32Array | Float64Array, shape: VolumeShape) {
+  /** `cells`: the zero-padded reads and writes of volumes of `shape` (shared with the caller's own). */
+  constructor(density: Float32Array | Float64Array, shape: VolumeShape, cells: PaddedCells) {
     this.density = density;
     this.lastX = shape[0] - 1;
     this.lastY = shape[1] - 1;
     this.lastZ = shape[2] - 1;
     this.strideX = shape[1] * shape[2];
     this.strideY = shape[2];
-    this.cells = new PaddedCells(shape);
+    this.cells = cells;
   }
 
   /**

@@ -96,9 +96,9 @@ export class TrilinearSampler {
   /** The current ray's sums as `integrate` adds them up (`RaySum` layout), and one sample's gradient (from `valueAt`). */
   private readonly raySums = new Float64Array(7);
   private readonly sampleGradient = new Float64Array(3);
-  /** The walk through the cells of a dense ray (`trilinear_cell_sums.ts`), and its sums (`cellSums`). */
+  /** The walk through the cells of a dense ray (`trilinear_cell_sums.ts`), and what `cellSums` adds up for it. */
   private readonly walk: CellWalk;
-  private readonly cellSums = new Float64Array(7);
+  private readonly cellTotals = new Float64Array(7);
   /** Whether the current ray is summed by the cell walk (samples denser than cells, finite). */
   private dense = false;
   /** `valueAt`'s cache: the corner values of cell `cornerCell` (flat lower corner; -1: none, or a face cell). */
@@ -131,8 +131,8 @@ export class TrilinearSampler {
     [this.nx, this.ny, this.nz] = shape;
     this.strideX = shape[1] * shape[2];
     this.strideY = shape[2];
-    this.walk = new CellWalk(density, shape);
     this.cells = new PaddedCells(shape);
+    this.walk = new CellWalk(density, shape, this.cells);
     this.shift = sampling.voxelShift - 0.5;
     this.lo = sampling.lo;
     this.nPoints = sampling.nPoints;
@@ -236,7 +236,7 @@ export class TrilinearSampler {
   private integrateCells(sums: Float64Array, withGradient: boolean): number {
     const { kBegin: kb, kEnd: ke, ex, ey, ez, walk, density } = this;
     walk.start(this.ox, this.oy, this.oz, ex, ey, ez, kb, ke, this.kInteriorBegin, this.kInteriorEnd);
-    const cell = this.cellSums.fill(0);
+    const cell = this.cellTotals.fill(0);
     cellSums(walk, density, ex, ey, ez, kb, ke, cell, withGradient);
     sums[RaySum.Value] = cell[0];
     if (withGradient) {
