@@ -18,8 +18,9 @@
  * k of `[label_k = c] f(p_k)` (in the max, samples of other labels count as 0). The plain sum
  * with one channel, and the density scatter, have their own loops (`TrilinearSampler.integrate`,
  * `scatter`): a ray with more samples than cells crossed is summed a cell at a time in closed form
- * (`trilinear_cell_sums.ts`), others sample by sample. The other cases read the samples one by
- * one (`valueAt`, `labelAt`).
+ * (`trilinear_cell_sums.ts`), others sample by sample; in the forward both go four rays at a time
+ * through the WebAssembly SIMD kernels (`kernels/simd`, float32 sums, see `TrilinearSampling.simd`)
+ * where they run. The other cases read the samples one by one (`valueAt`, `labelAt`).
  */
 import type { SiddonReduce } from '../kernel_names.js';
 import { INFINITY, abs, ceil, floor, fround, isFinite } from './builtins.js';
@@ -28,6 +29,8 @@ import { labelOf, type FloatArray } from './siddon_impl.js';
 import type { VolumeShape } from './siddon_walker.js';
 import { CELL_WALK_MAX_STEP, CellWalk, cellScatter, cellSums } from './trilinear_cell_sums.js';
 import { RAY_GRADIENT_WIDTH, RaySum, rayGradientOf } from './trilinear_ray_gradient.js';
+import { SimdKind } from '../simd/trilinear_simd.js';
+import { TrilinearSimdBatch } from './trilinear_simd_batch.js';
 import { rayRangeOf, type RayRange, type VolumeRays } from './volume_rays.js';
 
 export type { VolumeShape } from './siddon_walker.js';
@@ -53,6 +56,12 @@ export interface TrilinearSampling {
   channels?: number;
   /** The forward also writes each ray's gradient row (`trilinearForwardImpl`; one channel, 'sum'). */
   rayGradients?: boolean;
+  /**
+   * Whether the forward (one channel, 'sum', float32 volume) sums its rays with the WebAssembly
+   * SIMD kernels (`kernels/simd`, float32 sums) where they run, rather than in JS (float64).
+   * Default true.
+   */
+  simd?: boolean;
 }
 
 /**
@@ -247,8 +256,35 @@ export class TrilinearSampler {
     return this.touchingSamples();
   }
 
+  /**
+   * Which SIMD kernel sums the current ray (`kernels/simd`): `SimdKind.Cells` for a dense ray (the
+   * one `integrate` walks cell by cell), `SimdKind.Samples` for the others, or -1 for a ray that
+   * is not finite (`integrate` sums it, sample by sample, to NaN or 0 as the case may be).
+   */
+  simdKind(): SimdKind | -1 {
+    if (this.dense) return SimdKind.Cells;
+    return isFinite(this.ox + this.oy + this.oz + this.ex + this.ey + this.ez) ? SimdKind.Samples : -1;
+  }
+
+  /**
+   * Writes the current ray at `out[o .. o + RAY_FIELDS)` for the SIMD kernels (`trilinear_simd.h`):
+   * `q_k = o + k e`, samples [kBegin, kEnd), the interior ones [kInteriorBegin, kInteriorEnd).
+   */
+  writeSimdRay(out: Float64Array, o: number): void {
+    out[o] = this.ox;
+    out[o + 1] = this.oy;
+    out[o + 2] = this.oz;
+    out[o + 3] = this.ex;
+    out[o + 4] = this.ey;
+    out[o + 5] = this.ez;
+    out[o + 6] = this.kBegin;
+    out[o + 7] = this.kEnd;
+    out[o + 8] = this.kInteriorBegin;
+    out[o + 9] = this.kInteriorEnd;
+  }
+
   /** How many of samples [kBegin, kEnd) touch the volume (all but a few at each end, checked one by one). */
-  private touchingSamples(): number {
+  touchingSamples(): number {
     let first = this.kBegin;
     let end = this.kEnd;
     while (first < end && !this.touches(first)) first++;
@@ -629,13 +665,24 @@ export function trilinearForwardImpl(rays: TrilinearRays, sampling: TrilinearSam
   if (channels === 1 && !isMax) {
     const sums = new Float64Array(7);
     const withGradient = rayGradients !== null;
-    for (let r = first; r < end; r++) {
-      const o = 3 * r;
-      const so = 3 * floor(r / raysPerSource);
-      sums.fill(0);
-      if (sampler.start(source[so], source[so + 1], source[so + 2], target[o], target[o + 1], target[o + 2])) samples += sampler.integrate(sums, withGradient);
-      out[r] = step * sums[RaySum.Value];
-      if (rayGradients !== null) rayGradientOf(sums, sampling, 1, sampler.dx, sampler.dy, sampler.dz, rayGradients, RAY_GRADIENT_WIDTH * r);
+    const batch = TrilinearSimdBatch.create(rays.density, rays.shape, sampling, out, rayGradients);
+    try {
+      for (let r = first; r < end; r++) {
+        const o = 3 * r;
+        const so = 3 * floor(r / raysPerSource);
+        sums.fill(0);
+        if (sampler.start(source[so], source[so + 1], source[so + 2], target[o], target[o + 1], target[o + 2])) {
+          if (batch !== null && batch.add(r, sampler)) {
+            samples += sampler.touchingSamples();
+            continue;
+          }
+          samples += sampler.integrate(sums, withGradient);
+        }
+        out[r] = step * sums[RaySum.Value];
+        if (rayGradients !== null) rayGradientOf(sums, sampling, 1, sampler.dx, sampler.dy, sampler.dz, rayGradients, RAY_GRADIENT_WIDTH * r);
+      }
+    } finally {
+      batch?.finish();
     }
     return samples;
   }

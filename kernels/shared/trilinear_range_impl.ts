@@ -23,7 +23,7 @@
  * 1e-8). `lo`'s gradient `dy[0]` is shared evenly among the rays whose `alphaMin` equals `lo`
  * (clamped ones included: their share is lost), `hi`'s likewise. Sums in double precision.
  */
-import { floor, fround, max, min } from './builtins.js';
+import { floor, fround, isNaN, max, min } from './builtins.js';
 import type { VolumeShape } from './siddon_walker.js';
 
 /** The arrays and attributes of a `TrilinearRange` call. */
@@ -54,6 +54,12 @@ const EPS = fround(1e-8);
 /** No face: the bound is clamped (or NaN). */
 const NONE = -1;
 
+/** Per axis, the float32 planes of the box's lower and upper faces: `-v` and `N + 1 - v`. */
+function boxFaces(rays: RangeRays): [Float64Array, Float64Array] {
+  const v = rays.voxelShift;
+  return [Float64Array.from(rays.shape, () => fround(-v)), Float64Array.from(rays.shape, (n) => fround(n + 1 - v))];
+}
+
 /**
  * One ray's `alphaMin` and `alphaMax` (float32 values), and the face each depends on: `2 a + f`
  * for face `f` (0: `c0 = -v`, 1: `c1 = N + 1 - v`) of axis `a`, or `NONE`.
@@ -76,9 +82,7 @@ class RayBounds {
   private readonly exitFace = new Int8Array(3);
 
   constructor(private readonly rays: RangeRays) {
-    const v = rays.voxelShift;
-    this.c0 = Float64Array.from(rays.shape, () => fround(-v));
-    this.c1 = Float64Array.from(rays.shape, (n) => fround(n + 1 - v));
+    [this.c0, this.c1] = boxFaces(rays);
   }
 
   /** Evaluates ray `r`. */
@@ -137,14 +141,26 @@ class RayBounds {
  * `alphaMax` are written there too.
  */
 function rangeOf(rays: RangeRays, bounds?: { alphaMin: Float32Array; alphaMax: Float32Array }): [number, number] {
-  const ray = new RayBounds(rays);
+  const { source, target, raysPerSource } = rays;
+  const [c0, c1] = boxFaces(rays);
   let lo = NaN;
   let hi = NaN;
   for (let r = 0; r < rays.nRays; r++) {
-    ray.evaluate(r);
-    const { alphaMin, alphaMax } = ray;
-    if (r === 0 || Number.isNaN(alphaMin) || alphaMin < lo) lo = alphaMin;
-    if (r === 0 || Number.isNaN(alphaMax) || alphaMax > hi) hi = alphaMax;
+    // RayBounds.evaluate's alphaMin and alphaMax without the faces: max / min are exact and
+    // propagate NaN, so max(max(max(x, y), z), 0) = max(max(max(0, x), y), z), to the bit
+    const s0 = 3 * floor(r / raysPerSource);
+    let alphaMin = 0;
+    let alphaMax = 1;
+    for (let a = 0; a < 3; a++) {
+      const s = source[s0 + a];
+      const d = fround(fround(target[3 * r + a] - s) + EPS);
+      const a0 = fround(fround(c0[a] - s) / d);
+      const a1 = fround(fround(c1[a] - s) / d);
+      alphaMin = max(alphaMin, min(a0, a1));
+      alphaMax = min(alphaMax, max(a0, a1));
+    }
+    if (r === 0 || isNaN(alphaMin) || alphaMin < lo) lo = alphaMin;
+    if (r === 0 || isNaN(alphaMax) || alphaMax > hi) hi = alphaMax;
     if (bounds) {
       bounds.alphaMin[r] = alphaMin;
       bounds.alphaMax[r] = alphaMax;

