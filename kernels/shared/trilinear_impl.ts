@@ -29,8 +29,7 @@ import { labelOf, type FloatArray } from './siddon_impl.js';
 import type { VolumeShape } from './siddon_walker.js';
 import { CELL_WALK_MAX_STEP, CellWalk, cellScatter, cellSums } from './trilinear_cell_sums.js';
 import { RAY_GRADIENT_WIDTH, RaySum, rayGradientOf } from './trilinear_ray_gradient.js';
-import { SimdKind } from '../simd/trilinear_simd.js';
-import { TrilinearSimdBatch } from './trilinear_simd_batch.js';
+import { trilinearForwardSimd } from './trilinear_simd_forward.js';
 import { rayRangeOf, type RayRange, type VolumeRays } from './volume_rays.js';
 
 export type { VolumeShape } from './siddon_walker.js';
@@ -256,35 +255,8 @@ export class TrilinearSampler {
     return this.touchingSamples();
   }
 
-  /**
-   * Which SIMD kernel sums the current ray (`kernels/simd`): `SimdKind.Cells` for a dense ray (the
-   * one `integrate` walks cell by cell), `SimdKind.Samples` for the others, or -1 for a ray that
-   * is not finite (`integrate` sums it, sample by sample, to NaN or 0 as the case may be).
-   */
-  simdKind(): SimdKind | -1 {
-    if (this.dense) return SimdKind.Cells;
-    return isFinite(this.ox + this.oy + this.oz + this.ex + this.ey + this.ez) ? SimdKind.Samples : -1;
-  }
-
-  /**
-   * Writes the current ray at `out[o .. o + RAY_FIELDS)` for the SIMD kernels (`trilinear_simd.h`):
-   * `q_k = o + k e`, samples [kBegin, kEnd), the interior ones [kInteriorBegin, kInteriorEnd).
-   */
-  writeSimdRay(out: Float64Array, o: number): void {
-    out[o] = this.ox;
-    out[o + 1] = this.oy;
-    out[o + 2] = this.oz;
-    out[o + 3] = this.ex;
-    out[o + 4] = this.ey;
-    out[o + 5] = this.ez;
-    out[o + 6] = this.kBegin;
-    out[o + 7] = this.kEnd;
-    out[o + 8] = this.kInteriorBegin;
-    out[o + 9] = this.kInteriorEnd;
-  }
-
   /** How many of samples [kBegin, kEnd) touch the volume (all but a few at each end, checked one by one). */
-  touchingSamples(): number {
+  private touchingSamples(): number {
     let first = this.kBegin;
     let end = this.kEnd;
     while (first < end && !this.touches(first)) first++;
@@ -663,26 +635,17 @@ export function trilinearForwardImpl(rays: TrilinearRays, sampling: TrilinearSam
   if (rayGradients !== null && (channels !== 1 || isMax)) throw new Error('trilinear: ray gradients in the forward pass need one channel and reduce "sum"');
   let samples = 0;
   if (channels === 1 && !isMax) {
+    const simdSamples = trilinearForwardSimd(rays, sampling, out, { first, end }, rayGradients, sampler);
+    if (simdSamples !== null) return simdSamples;
     const sums = new Float64Array(7);
     const withGradient = rayGradients !== null;
-    const batch = TrilinearSimdBatch.create(rays.density, rays.shape, sampling, out, rayGradients);
-    try {
-      for (let r = first; r < end; r++) {
-        const o = 3 * r;
-        const so = 3 * floor(r / raysPerSource);
-        sums.fill(0);
-        if (sampler.start(source[so], source[so + 1], source[so + 2], target[o], target[o + 1], target[o + 2])) {
-          if (batch !== null && batch.add(r, sampler)) {
-            samples += sampler.touchingSamples();
-            continue;
-          }
-          samples += sampler.integrate(sums, withGradient);
-        }
-        out[r] = step * sums[RaySum.Value];
-        if (rayGradients !== null) rayGradientOf(sums, sampling, 1, sampler.dx, sampler.dy, sampler.dz, rayGradients, RAY_GRADIENT_WIDTH * r);
-      }
-    } finally {
-      batch?.finish();
+    for (let r = first; r < end; r++) {
+      const o = 3 * r;
+      const so = 3 * floor(r / raysPerSource);
+      sums.fill(0);
+      if (sampler.start(source[so], source[so + 1], source[so + 2], target[o], target[o + 1], target[o + 2])) samples += sampler.integrate(sums, withGradient);
+      out[r] = step * sums[RaySum.Value];
+      if (rayGradients !== null) rayGradientOf(sums, sampling, 1, sampler.dx, sampler.dy, sampler.dz, rayGradients, RAY_GRADIENT_WIDTH * r);
     }
     return samples;
   }

@@ -72,8 +72,8 @@ static void empty_lane(Lanes *s, int l) {
   s->base[l] = s->stepX[l] = s->stepY[l] = s->stepZ[l] = 0;
 }
 
-/* Sums of four rays (`count` of them real) into out[0 .. SUM_FIELDS count). */
-static void four_rays(const double *rays, int count, double *out, int withGradient) {
+/* Sums of four rays (`count` of them real) into out[0 .. SUM_FIELDS count) (see trilinear_simd.h). */
+void cells_four_rays(const double *rays, int count, double *out, int withGradient) {
   Lanes s;
   int most = -1;
   for (int l = 0; l < 4; l++) {
@@ -169,10 +169,4 @@ static void four_rays(const double *rays, int count, double *out, int withGradie
   }
   const V sums[SUM_FIELDS] = {f, ax, ay, az, bx, by, bz};
   store_sums(sums, count, out, withGradient);
-}
-
-/* The sums of `n` rays (RAY_FIELDS doubles each at `rays`) into `out` (SUM_FIELDS doubles each). */
-__attribute__((export_name("trilinear_cells_sum")))
-void trilinear_cells_sum(const double *rays, int n, double *out, int withGradient) {
-  for (int r = 0; r < n; r += 4) four_rays(rays + RAY_FIELDS * r, n - r < 4 ? n - r : 4, out + SUM_FIELDS * r, withGradient);
 }

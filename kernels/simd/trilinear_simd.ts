@@ -1,10 +1,10 @@
 /**
- * Runs the WebAssembly SIMD Trilinear kernels (`trilinear_simd.h`: four rays per f32x4) for the
- * Trilinear forward: the caller copies a volume in (`setVolume`), writes rays into `rays[kind]`
- * (`RAY_FIELDS` doubles each) and calls `sum(kind, ...)`, which leaves `SUM_FIELDS` doubles per ray
- * in `sums[kind]`. Two kinds: `SimdKind.Cells`, rays with more samples than cells crossed, summed a
- * cell at a time (`trilinear_cells.c`), and `SimdKind.Samples`, the others, sample by sample
- * (`trilinear_samples.c`).
+ * Runs the WebAssembly SIMD Trilinear kernels (`trilinear_simd.h`) for the Trilinear forward: the
+ * caller copies a volume in (`setVolume`), writes a chunk of rays' endpoints into `source` and
+ * `target` and calls `sumRays`, which sets each ray up as `TrilinearSampler.start` does, sums it
+ * four rays at a time (the cell walk for rays with more samples than cells crossed, samples one by
+ * one for the others) and leaves its sums in `sums` (`SUM_FIELDS` doubles per ray) and its
+ * `RayStatus` in `status`.
  *
  * One instance per thread (`trilinearSimd()`), each with its own memory: the main thread and
  * every worker of the pool instantiate the module themselves. Where WebAssembly or its SIMD is
@@ -13,22 +13,18 @@
 import { ceil } from '../shared/builtins.js';
 import { TRILINEAR_SIMD_WASM } from './trilinear_simd_wasm.js';
 
-/** Doubles per ray in `rays`: o (3), e (3), kb, ke, kib, kie (see trilinear_simd.h). */
-export const RAY_FIELDS = 10;
-/** Doubles per ray in `sums`: F, A (3), B' (3) (see trilinear_simd.h). */
+/** Rays per `sumRays` call. */
+export const SIMD_CHUNK = 4096;
+/** Doubles per ray in `sums`: F, A (3), B (3) (`RaySum` layout). */
 export const SUM_FIELDS = 7;
-/** Rays per `sum` call. */
-export const SIMD_BATCH = 4096;
 
-/** Which kernel sums a batch. */
-export const SimdKind = {
-  /** Rays with more samples than cells crossed: a cell at a time, in closed form. */
-  Cells: 0,
-  /** The other rays: sample by sample. */
-  Samples: 1,
+/** A ray's status after `sumRays` (trilinear_rays.c). */
+export const RayStatus = {
+  /** Its sums are in `sums`. */
+  Summed: 0,
+  /** Not finite: the JS kernels sum it. */
+  ForJs: 1,
 } as const;
-export type SimdKind = (typeof SimdKind)[keyof typeof SimdKind];
-const KINDS = [SimdKind.Cells, SimdKind.Samples] as const;
 
 /**
  * A memory grown beyond this for a volume is dropped after the call that needed it (the next call
@@ -43,8 +39,31 @@ const PAGE = 65536;
 interface SimdExports {
   __heap_base: WebAssembly.Global;
   trilinear_volume(density: number, x: number, y: number, z: number): void;
-  trilinear_cells_sum(rays: number, n: number, out: number, withGradient: number): void;
-  trilinear_samples_sum(rays: number, n: number, out: number, withGradient: number): void;
+  trilinear_rays_sum(
+    source: number,
+    sourceFirst: number,
+    target: number,
+    first: number,
+    n: number,
+    raysPerSource: number,
+    shift: number,
+    lo: number,
+    step: number,
+    nPoints: number,
+    sums: number,
+    status: number,
+    withGradient: number,
+  ): number;
+}
+
+/** How `sumRays` samples the rays (`TrilinearSampler`'s fields). */
+export interface SimdSampling {
+  /** `voxelShift - 0.5`: sample positions are `s + shift + alpha (t - s)`. */
+  shift: number;
+  lo: number;
+  /** Alpha between samples, `(hi - lo) / (nPoints - 1)`. */
+  step: number;
+  nPoints: number;
 }
 
 let compiled: WebAssembly.Module | null | undefined;
@@ -76,16 +95,28 @@ function align(offset: number): number {
   return ceil(offset / 16) * 16;
 }
 
-/** An instance of the module with its memory: per kind a batch of rays and of sums, then the volume. */
+/** The buffers of a `sumRays` call in the module's memory, in order, and their sizes in bytes. */
+const BUFFERS = [
+  ['source', 8 * 3 * SIMD_CHUNK],
+  ['target', 8 * 3 * SIMD_CHUNK],
+  ['sums', 8 * SUM_FIELDS * SIMD_CHUNK],
+  ['status', SIMD_CHUNK],
+] as const;
+type BufferName = (typeof BUFFERS)[number][0];
+
+/** An instance of the module with its memory: the buffers of a call, then the volume. */
 export class TrilinearSimd {
-  /** Per kind, `SIMD_BATCH` rays of `RAY_FIELDS` doubles (views: valid until the next `setVolume`). */
-  readonly rays: Float64Array[] = [];
-  /** Per kind, `SIMD_BATCH` rays' sums, `SUM_FIELDS` doubles each (views: as `rays`). */
-  readonly sums: Float64Array[] = [];
+  /** Ray starts `[S, 3]` of a call (a view: valid until the next `setVolume`). */
+  source = new Float64Array(0);
+  /** Ray ends `[n, 3]` of a call (a view, as `source`). */
+  target = new Float64Array(0);
+  /** The rays' sums, `SUM_FIELDS` each (a view, as `source`). */
+  sums = new Float64Array(0);
+  /** The rays' `RayStatus` (a view, as `source`). */
+  status = new Uint8Array(0);
   private readonly memory: WebAssembly.Memory;
   private readonly exports: SimdExports;
-  private readonly raysOffset: number[] = [];
-  private readonly sumsOffset: number[] = [];
+  private readonly offsets = {} as Record<BufferName, number>;
   private readonly volumeOffset: number;
 
   private constructor(compiledModule: WebAssembly.Module) {
@@ -93,10 +124,9 @@ export class TrilinearSimd {
     this.memory = new WebAssembly.Memory({ initial: 16 });
     this.exports = new WebAssembly.Instance(compiledModule, { env: { memory: this.memory } }).exports as unknown as SimdExports;
     let offset = align(Number(this.exports.__heap_base.value));
-    for (const kind of KINDS) {
-      this.raysOffset[kind] = offset;
-      this.sumsOffset[kind] = align(offset + 8 * RAY_FIELDS * SIMD_BATCH);
-      offset = align(this.sumsOffset[kind] + 8 * SUM_FIELDS * SIMD_BATCH);
+    for (const [name, bytes] of BUFFERS) {
+      this.offsets[name] = offset;
+      offset = align(offset + bytes);
     }
     this.volumeOffset = offset;
     this.grow(this.volumeOffset);
@@ -119,7 +149,7 @@ export class TrilinearSimd {
     return 4 * length <= MAX_VOLUME_BYTES;
   }
 
-  /** Copies `density` (C order `[X, Y, Z]`) in; `rays` and `sums` are new views after it. */
+  /** Copies `density` (C order `[X, Y, Z]`) in; the buffers are new views after it. */
   setVolume(density: Float32Array, shape: readonly [number, number, number]): void {
     this.grow(this.volumeOffset + 4 * density.length);
     new Float32Array(this.memory.buffer, this.volumeOffset, density.length).set(density);
@@ -127,10 +157,16 @@ export class TrilinearSimd {
     this.views();
   }
 
-  /** Sums rays `[0, n)` of `rays[kind]` into `sums[kind]` (`n <= SIMD_BATCH`); with `withGradient` also A and B'. */
-  sum(kind: SimdKind, n: number, withGradient: boolean): void {
-    const run = kind === SimdKind.Cells ? this.exports.trilinear_cells_sum : this.exports.trilinear_samples_sum;
-    run(this.raysOffset[kind], n, this.sumsOffset[kind], withGradient ? 1 : 0);
+  /**
+   * Sums rays `first .. first + n - 1` of a call (`n <= SIMD_CHUNK`): ray `first + i` runs from
+   * `source` row `floor((first + i) / raysPerSource) - sourceFirst` to `target` row `i`. Leaves
+   * their sums (A and B with `withGradient`) in `sums` and their status in `status`.
+   * @returns the number of their samples that touch the volume.
+   */
+  sumRays(sourceFirst: number, first: number, n: number, raysPerSource: number, sampling: SimdSampling, withGradient: boolean): number {
+    const o = this.offsets;
+    const { shift, lo, step, nPoints } = sampling;
+    return this.exports.trilinear_rays_sum(o.source, sourceFirst, o.target, first, n, raysPerSource, shift, lo, step, nPoints, o.sums, o.status, withGradient ? 1 : 0);
   }
 
   /** Whether to keep this instance for the next call (its memory is small enough). */
@@ -144,10 +180,12 @@ export class TrilinearSimd {
   }
 
   private views(): void {
-    for (const kind of KINDS) {
-      this.rays[kind] = new Float64Array(this.memory.buffer, this.raysOffset[kind], RAY_FIELDS * SIMD_BATCH);
-      this.sums[kind] = new Float64Array(this.memory.buffer, this.sumsOffset[kind], SUM_FIELDS * SIMD_BATCH);
-    }
+    const { buffer } = this.memory;
+    const o = this.offsets;
+    this.source = new Float64Array(buffer, o.source, 3 * SIMD_CHUNK);
+    this.target = new Float64Array(buffer, o.target, 3 * SIMD_CHUNK);
+    this.sums = new Float64Array(buffer, o.sums, SUM_FIELDS * SIMD_CHUNK);
+    this.status = new Uint8Array(buffer, o.status, SIMD_CHUNK);
   }
 }
 

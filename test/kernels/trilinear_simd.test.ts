@@ -9,7 +9,7 @@
  */
 import { trilinearForwardImpl, type TrilinearSampling, type VolumeShape } from '../../kernels/shared/trilinear_impl.js';
 import { RAY_GRADIENT_WIDTH } from '../../kernels/shared/trilinear_ray_gradient.js';
-import { SIMD_BATCH, TrilinearSimd, releaseTrilinearSimd, trilinearSimd } from '../../kernels/simd/trilinear_simd.js';
+import { SIMD_CHUNK, TrilinearSimd, releaseTrilinearSimd, trilinearSimd } from '../../kernels/simd/trilinear_simd.js';
 import { randomRayCase } from '../helpers/random_rays.js';
 import { seededRandom } from '../helpers/tf_setup.js';
 
@@ -106,7 +106,7 @@ test('rays from a million voxels away give what the JS kernels give', () => {
 });
 
 test('a ray gets the same result to the bit in any batch, order or ray range', () => {
-  const c = randomRayCase(5, shape, 2 * SIMD_BATCH + 7, 2 * SIMD_BATCH + 7);
+  const c = randomRayCase(5, shape, 2 * SIMD_CHUNK + 7, 2 * SIMD_CHUNK + 7);
   const sampling = { voxelShift: 0.5, lo: 0, hi: 1, nPoints: 300 };
   const all = render(c.volume, c.source, c.target, sampling, true);
   // every ray: dense rays walked by the SIMD module, more of them than one batch
