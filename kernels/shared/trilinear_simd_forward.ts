@@ -5,7 +5,7 @@
  * is written as the JS path writes it (`out[r] = step F`, `rayGradientOf`). Rays the module leaves
  * to JS (not finite) are summed by `sampler`.
  */
-import { RayStatus, SIMD_CHUNK, SUM_FIELDS, TrilinearSimd, releaseTrilinearSimd, trilinearSimd } from '../simd/trilinear_simd.js';
+import { RayStatus, SIMD_CHUNK, SUM_FIELDS, TrilinearSimd, trilinearSimd } from '../simd/trilinear_simd.js';
 import { floor, min } from './builtins.js';
 import type { TrilinearRays, TrilinearSampler, TrilinearSampling } from './trilinear_impl.js';
 import { RAY_GRADIENT_WIDTH, RaySum, rayGradientOf } from './trilinear_ray_gradient.js';
@@ -26,42 +26,38 @@ export function trilinearForwardSimd(rays: TrilinearRays, sampling: TrilinearSam
   if (sampling.simd === false || !(density instanceof Float32Array) || !TrilinearSimd.fits(density.length) || sampling.nPoints > MAX_SAMPLES) return null;
   const simd = trilinearSimd();
   if (simd === null) return null;
-  try {
-    simd.setVolume(density, rays.shape);
-    const step = sampler.alphaStep;
-    const simdSampling = { shift: sampling.voxelShift - 0.5, lo: sampling.lo, step, nPoints: sampling.nPoints };
-    const withGradient = rayGradients !== null;
-    const sums = new Float64Array(SUM_FIELDS);
-    let samples = 0;
-    for (let first = range.first; first < range.end; first += SIMD_CHUNK) {
-      const n = min(SIMD_CHUNK, range.end - first);
-      const s0 = floor(first / raysPerSource);
-      const s1 = floor((first + n - 1) / raysPerSource) + 1;
-      simd.source.set(source.subarray(3 * s0, 3 * s1));
-      simd.target.set(target.subarray(3 * first, 3 * (first + n)));
-      samples += simd.sumRays(s0, first, n, raysPerSource, simdSampling, withGradient);
-      const { sums: raw, status } = simd;
-      for (let i = 0; i < n; i++) {
-        const r = first + i;
-        const o = 3 * r;
-        const so = 3 * floor(r / raysPerSource);
-        if (status[i] === RayStatus.ForJs) {
-          sums.fill(0);
-          if (sampler.start(source[so], source[so + 1], source[so + 2], target[o], target[o + 1], target[o + 2])) samples += sampler.integrate(sums, withGradient);
-        } else {
-          for (let a = 0; a < SUM_FIELDS; a++) sums[a] = raw[SUM_FIELDS * i + a];
-        }
-        out[r] = step * sums[RaySum.Value];
-        if (rayGradients !== null) {
-          const dx = target[o] - source[so];
-          const dy = target[o + 1] - source[so + 1];
-          const dz = target[o + 2] - source[so + 2];
-          rayGradientOf(sums, sampling, 1, dx, dy, dz, rayGradients, RAY_GRADIENT_WIDTH * r);
-        }
+  simd.setVolume(density, rays.shape, rays.densityKey);
+  const step = sampler.alphaStep;
+  const simdSampling = { shift: sampling.voxelShift - 0.5, lo: sampling.lo, step, nPoints: sampling.nPoints };
+  const withGradient = rayGradients !== null;
+  const sums = new Float64Array(SUM_FIELDS);
+  let samples = 0;
+  for (let first = range.first; first < range.end; first += SIMD_CHUNK) {
+    const n = min(SIMD_CHUNK, range.end - first);
+    const s0 = floor(first / raysPerSource);
+    const s1 = floor((first + n - 1) / raysPerSource) + 1;
+    simd.source.set(source.subarray(3 * s0, 3 * s1));
+    simd.target.set(target.subarray(3 * first, 3 * (first + n)));
+    samples += simd.sumRays(s0, first, n, raysPerSource, simdSampling, withGradient);
+    const { sums: raw, status } = simd;
+    for (let i = 0; i < n; i++) {
+      const r = first + i;
+      const o = 3 * r;
+      const so = 3 * floor(r / raysPerSource);
+      if (status[i] === RayStatus.ForJs) {
+        sums.fill(0);
+        if (sampler.start(source[so], source[so + 1], source[so + 2], target[o], target[o + 1], target[o + 2])) samples += sampler.integrate(sums, withGradient);
+      } else {
+        for (let a = 0; a < SUM_FIELDS; a++) sums[a] = raw[SUM_FIELDS * i + a];
+      }
+      out[r] = step * sums[RaySum.Value];
+      if (rayGradients !== null) {
+        const dx = target[o] - source[so];
+        const dy = target[o + 1] - source[so + 1];
+        const dz = target[o + 2] - source[so + 2];
+        rayGradientOf(sums, sampling, 1, dx, dy, dz, rayGradients, RAY_GRADIENT_WIDTH * r);
       }
     }
-    return samples;
-  } finally {
-    releaseTrilinearSimd(simd);
   }
+  return samples;
 }

@@ -14,6 +14,12 @@ export interface VolumeRays {
   nRays: number;
   /** R / S: consecutive rays sharing one source. */
   raysPerSource: number;
+  /**
+   * Names the values of `density`: calls with the same key have the same values (the key of the
+   * tensor data holding them, `volumeKeyOf`), so a kernel may keep its own copy between calls.
+   * Absent: no such promise.
+   */
+  densityKey?: number;
 }
 
 /**

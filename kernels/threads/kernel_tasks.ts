@@ -22,6 +22,8 @@ export interface RayKernelSpec {
   shape: VolumeShape;
   nRays: number;
   raysPerSource: number;
+  /** The density's `VolumeRays.densityKey`, if it has one. */
+  densityKey?: number;
 }
 
 /**
@@ -62,7 +64,7 @@ function required(a: FloatArray | null, name: RayKernelArrayName, kernel: RayKer
 /** Runs `spec.kernel` on the rays of `range` (see `RayKernelArrays` for what it writes). */
 export function runRayKernel(spec: RayKernelSpec, arrays: RayKernelArrays, range: RayRange): void {
   const { kernel, shape, nRays, raysPerSource } = spec;
-  const rays = { density: arrays.density, shape, source: arrays.source, target: arrays.target, nRays, raysPerSource, mask: arrays.mask };
+  const rays = { density: arrays.density, shape, source: arrays.source, target: arrays.target, nRays, raysPerSource, mask: arrays.mask, densityKey: spec.densityKey };
   const need = (name: RayKernelArrayName) => required(arrays[name] as FloatArray | null, name, kernel);
   switch (kernel) {
     case 'siddonForward':

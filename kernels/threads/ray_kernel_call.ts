@@ -16,7 +16,8 @@ import type { RayRange } from '../shared/volume_rays.js';
 import { runRayKernel, viewOf, viewsOf, type RayKernelArrays, type RayKernelSpec, type SharedArrayRef, type SharedArrayRefs, type WorkerTask } from './kernel_tasks.js';
 import { getNumThreads } from './num_threads.js';
 import { sourcesOf, splitRays } from './ray_split.js';
-import { SharedScratch, SharedVolumeCache } from './shared_buffers.js';
+import { disposeTrilinearSimd } from '../simd/trilinear_simd.js';
+import { SharedScratch, SharedVolumeCache, volumeKeyOf } from './shared_buffers.js';
 import { ThreadPool } from './thread_pool.js';
 import { resetWorkerScriptUrl, workerScriptUrl } from './worker_location.js';
 
@@ -84,7 +85,9 @@ function poolOf(): ThreadPool | null {
 }
 
 /** Runs `call`: across threads when it pays and workers are available, else on this thread, in place. */
-export function runRayKernelCall(call: RayKernelCall): void {
+export function runRayKernelCall(rayCall: RayKernelCall): void {
+  // the density's key goes with the call, for the kernels' own copies of it (TrilinearSimd)
+  const call = { ...rayCall, spec: { ...rayCall.spec, densityKey: volumeKeyOf(rayCall.volumeKeys.density) } };
   const threads = threadsFor(call.spec);
   const maxWorkers = getNumThreads() - 1;
   if (pool !== null && pool.size > maxWorkers) pool.ensure(0, maxWorkers); // setNumThreads lowered: end the extra workers
@@ -196,11 +199,12 @@ export function threadPoolStats(): { workers: number; volumes: number; scratchBu
 }
 
 /**
- * Ends the kernel workers and frees the shared volume copies and buffers (the next threaded call
- * starts new workers, looking for the worker script again). Also lifts a fallback to one thread
- * after workers failed to start.
+ * Ends the kernel workers and frees the shared volume copies and buffers, and this thread's copy
+ * in the SIMD kernels' memory (the next threaded call starts new workers, looking for the worker
+ * script again). Also lifts a fallback to one thread after workers failed to start.
  */
 export function disposeThreadPool(): void {
+  disposeTrilinearSimd();
   poolOf()?.dispose();
   pool = null;
   volumes.clear();

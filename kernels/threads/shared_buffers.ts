@@ -17,6 +17,23 @@ interface CachedVolume {
   ref: SharedArrayRef;
 }
 
+const volumeKeys = new WeakMap<object, number>();
+let lastVolumeKey = 0;
+
+/**
+ * A number naming the values of the tensor data `dataId` (see `SharedVolumeCache` for why a
+ * `dataId` names its values), the same for the same `dataId` and never reused in this process: a
+ * worker thread, which sees no `dataId`, gets it with a call (`VolumeRays.densityKey`).
+ */
+export function volumeKeyOf(dataId: object): number {
+  let key = volumeKeys.get(dataId);
+  if (key === undefined) {
+    key = ++lastVolumeKey;
+    volumeKeys.set(dataId, key);
+  }
+  return key;
+}
+
 /**
  * Shared copies of volumes (a density, a label mask), keyed by the `dataId` of the tensor that holds
  * them, most recently used last, at most `capacity` of them.

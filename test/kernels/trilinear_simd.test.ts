@@ -5,11 +5,11 @@
  * in every direction, axis-parallel ones, volumes without interior cells and rays from a million
  * voxels away; a ray's result the same to the bit in any batch, order or ray range (what makes
  * threads agree with one thread); batches larger than one call; non-finite voxels read only where
- * the JS kernels read them; and the instance not kept after a large volume.
+ * the JS kernels read them; a volume copied in once per key.
  */
 import { trilinearForwardImpl, type TrilinearSampling, type VolumeShape } from '../../kernels/shared/trilinear_impl.js';
 import { RAY_GRADIENT_WIDTH } from '../../kernels/shared/trilinear_ray_gradient.js';
-import { SIMD_CHUNK, TrilinearSimd, releaseTrilinearSimd, trilinearSimd } from '../../kernels/simd/trilinear_simd.js';
+import { SIMD_CHUNK, TrilinearSimd, disposeTrilinearSimd, trilinearSimd } from '../../kernels/simd/trilinear_simd.js';
 import { randomRayCase } from '../helpers/random_rays.js';
 import { seededRandom } from '../helpers/tf_setup.js';
 
@@ -144,15 +144,25 @@ test('a non-finite voxel reaches only the rays whose samples read it, as in the 
   expect(finite(js.pixels).filter((f) => f).length).toBeGreaterThan(400);
 });
 
-test('an instance is kept for the next call after a small volume, not after a large one', () => {
-  const small = trilinearSimd()!;
-  small.setVolume(new Float32Array(1000), [10, 10, 10]);
-  expect(small.keep).toBe(true);
-  releaseTrilinearSimd(small);
-  expect(trilinearSimd()).toBe(small);
-  const large = new Float32Array(17 * 2 ** 20);
-  small.setVolume(large, [17, 1024, 1024]);
-  expect(small.keep).toBe(false);
-  releaseTrilinearSimd(small);
-  expect(trilinearSimd()).not.toBe(small);
+test('a volume is copied in once per key: the same key keeps the copy, a new key or shape copies again', () => {
+  const simd = trilinearSimd()!;
+  const c = randomRayCase(41, shape, 400, 20);
+  const sampling = { voxelShift: 0.5, lo: -0.1, hi: 1.1, nPoints: 300 };
+  const rays = (density: Float32Array, densityKey?: number) => ({ density, shape, source: c.source, target: c.target, nRays: 400, raysPerSource: 20, mask: null, densityKey });
+  const pixels = (density: Float32Array, densityKey?: number) => {
+    const out = new Float64Array(400);
+    trilinearForwardImpl(rays(density, densityKey), sampling, out);
+    return out;
+  };
+  const first = pixels(c.volume, 1e9);
+  // other values under the same key: the copy in is kept (the key promises the same values)
+  const doubled = Float32Array.from(c.volume, (v) => 2 * v);
+  expect(pixels(doubled, 1e9)).toEqual(first);
+  // a new key, or none, copies them in
+  const twice = pixels(doubled, 1e9 + 1);
+  expect(relativeError(twice, Float64Array.from(first, (v) => 2 * v))).toBeLessThan(1e-6);
+  expect(pixels(c.volume)).toEqual(first);
+  expect(trilinearSimd()).toBe(simd);
+  disposeTrilinearSimd();
+  expect(trilinearSimd()).not.toBe(simd);
 });
