@@ -193,15 +193,18 @@ export class TrilinearSimd {
   }
 }
 
-let instance: TrilinearSimd | null | undefined;
+let instance: TrilinearSimd | null = null;
 
-/** This thread's instance (made on first use), or null where the module cannot run here. */
+/**
+ * This thread's instance (made on first use), or null where the module cannot run here, or not
+ * yet (a page's main thread, until the module has compiled: each call asks again).
+ */
 export function trilinearSimd(): TrilinearSimd | null {
-  if (instance === undefined) instance = TrilinearSimd.create();
+  instance ??= TrilinearSimd.create();
   return instance;
 }
 
 /** Drops this thread's instance, and with it its copy of a volume (the next call makes a new one). */
 export function disposeTrilinearSimd(): void {
-  instance = undefined;
+  instance = null;
 }

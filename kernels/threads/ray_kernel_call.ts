@@ -13,10 +13,10 @@
 import type { FloatArray } from '../shared/siddon_impl.js';
 import type { TrilinearSampling } from '../shared/trilinear_impl.js';
 import type { RayRange } from '../shared/volume_rays.js';
+import { disposeTrilinearSimd } from '../simd/trilinear_simd.js';
 import { runRayKernel, viewOf, viewsOf, type RayKernelArrays, type RayKernelSpec, type SharedArrayRef, type SharedArrayRefs, type WorkerTask } from './kernel_tasks.js';
 import { getNumThreads } from './num_threads.js';
 import { sourcesOf, splitRays } from './ray_split.js';
-import { disposeTrilinearSimd } from '../simd/trilinear_simd.js';
 import { SharedScratch, SharedVolumeCache, volumeKeyOf } from './shared_buffers.js';
 import { ThreadPool } from './thread_pool.js';
 import { resetWorkerScriptUrl, workerScriptUrl } from './worker_location.js';
