@@ -168,5 +168,5 @@ void cells_four_rays(const double *rays, int count, double *out, int withGradien
     }
   }
   const V sums[SUM_FIELDS] = {f, ax, ay, az, bx, by, bz};
-  store_sums(sums, count, out, withGradient);
+  store_sums(sums, count, out);
 }

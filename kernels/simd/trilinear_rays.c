@@ -73,7 +73,10 @@ typedef struct {
   int count;
 } Queue;
 
-/* Sums the queued rays into sums[SUM_FIELDS index] (B as sum_k u_k grad f, u_k = k / (nPoints - 1)). */
+/*
+ * Sums the queued rays into sums[SUM_FIELDS index] (B as sum_k u_k grad f, u_k = k / (nPoints - 1);
+ * A and B stay 0 without the gradient).
+ */
 static void flush(Queue *q, int kind, double *sums, int withGradient, double invN1) {
   if (q->count == 0) return;
   double out[4 * SUM_FIELDS];
@@ -85,7 +88,7 @@ static void flush(Queue *q, int kind, double *sums, int withGradient, double inv
     s[0] = o[0];
     for (int a = 0; a < 3; a++) {
       s[1 + a] = o[1 + a];
-      s[4 + a] = withGradient ? invN1 * (o[4 + a] + kb * o[1 + a]) : 0;
+      s[4 + a] = invN1 * (o[4 + a] + kb * o[1 + a]);
     }
   }
   q->count = 0;

@@ -84,5 +84,5 @@ void samples_four_rays(const double *rays, int count, double *out, int withGradi
     }
   }
   const V sums[SUM_FIELDS] = {f, ax, ay, az, bx, by, bz};
-  store_sums(sums, count, out, withGradient);
+  store_sums(sums, count, out);
 }

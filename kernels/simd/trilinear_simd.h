@@ -94,12 +94,12 @@ static inline void interior_corners(int b0, int b1, int b2, int b3, V c[8]) {
   }
 }
 
-/* Four lanes' sums (`count` of them real) to out[0 .. SUM_FIELDS count). */
-static inline void store_sums(const V sums[SUM_FIELDS], int count, double *out, int withGradient) {
+/* Four lanes' sums (`count` of them real) to out[0 .. SUM_FIELDS count) (A and B' stay 0 without the gradient). */
+static inline void store_sums(const V sums[SUM_FIELDS], int count, double *out) {
   float lanes[SUM_FIELDS][4];
   for (int a = 0; a < SUM_FIELDS; a++) wasm_v128_store(lanes[a], sums[a]);
   for (int l = 0; l < count; l++) {
-    for (int a = 0; a < SUM_FIELDS; a++) out[SUM_FIELDS * l + a] = withGradient || a == 0 ? lanes[a][l] : 0;
+    for (int a = 0; a < SUM_FIELDS; a++) out[SUM_FIELDS * l + a] = lanes[a][l];
   }
 }
 
