@@ -21,6 +21,11 @@
  * kernels' own single-threaded traversal (`siddonForwardImpl`, `trilinearForwardImpl`: samples
  * inside the volume) on the same rays, on every k-th ray when a case has more than 65536 rays
  * (then scaled by k, marked ~); backward rows use the forward's count.
+ *
+ * Backward rows time the render and its backward pass for an upstream gradient of ones given to
+ * `tf.grads` (the image's gradient), with no loss op: the backward of a loss is the loss's cost, not
+ * the renderer's (`.sum()`'s gradient alone, a broadcast multiply, takes 4-6 ms at 200x200 on the
+ * cpu backend, a quarter of the Siddon forward on two threads).
  */
 import * as tf from '@tensorflow/tfjs';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -148,6 +153,11 @@ function warmPool(subject: Subject, c: BenchCase): void {
   }
 }
 
+/** An upstream gradient of ones for the case's images `[B, 1, H, W]`. */
+function imageOfOnes(drr: DRR, c: BenchCase): tf.Tensor {
+  return tf.ones([c.batch, 1, drr.detector.height, drr.detector.width]);
+}
+
 /** Builds the case's run (called repeatedly by `measure`) and what to free after. */
 function prepare(c: BenchCase, subject: Subject, drr: DRR, rotation: tf.Tensor2D, translation: tf.Tensor2D): { run: (probe: () => void) => void | Promise<void>; dispose: () => void } {
   const options = { ...POSE, ...(c.renderer === 'trilinear' ? { nPoints: c.nPoints } : {}) };
@@ -182,27 +192,29 @@ function prepare(c: BenchCase, subject: Subject, drr: DRR, rotation: tf.Tensor2D
         dispose: () => undefined,
       };
     case 'fwd+pose bwd': {
-      const grads = tf.grads((r: tf.Tensor, t: tf.Tensor) => drr.forward(r, t, options).sum());
+      const grads = tf.grads((r: tf.Tensor, t: tf.Tensor) => drr.forward(r, t, options));
+      const dy = imageOfOnes(drr, c);
       return {
         run: async (probe) => {
-          const g = grads([rotation, translation]);
+          const g = grads([rotation, translation], dy);
           if (settle) await settle(g);
           probe();
           tf.dispose(g);
         },
-        dispose: () => undefined,
+        dispose: () => dy.dispose(),
       };
     }
     case 'fwd+volume bwd': {
-      const grad = tf.grad((d: tf.Tensor) => drr.forward(rotation, translation, { ...options, density: d as tf.Tensor3D }).sum());
+      const grad = tf.grad((d: tf.Tensor) => drr.forward(rotation, translation, { ...options, density: d as tf.Tensor3D }));
+      const dy = imageOfOnes(drr, c);
       return {
         run: async (probe) => {
-          const g = grad(subject.density);
+          const g = grad(subject.density, dy);
           if (settle) await settle(g);
           probe();
           g.dispose();
         },
-        dispose: () => undefined,
+        dispose: () => dy.dispose(),
       };
     }
     case 'registration step': {

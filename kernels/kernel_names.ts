@@ -174,3 +174,26 @@ export interface TrilinearRangeAttrs {
  */
 export const TrilinearRangeGrad = 'TfdrrTrilinearRangeGrad';
 export type TrilinearRangeGradInputs = Pick<NamedTensorInfoMap, 'source' | 'target' | 'dy'>;
+
+/**
+ * The rays of a batch of cameras, in one pass over the pixels (`indexRays` of
+ * lib/geometry/rays.ts, which runs it where it is registered):
+ *
+ * - `camToIndex`: float32 `[B, 3, 4]`, the top three rows of `affine^-1 P Q` (camera frame to the
+ *   volume's index coordinates).
+ * - `linear`: float32 `[B, 3, 3]`, `(P Q)[:3, :3]` (camera frame to world mm, without the translation).
+ * - `points`: float32 `[P, 3]` camera-frame pixel centres `t`.
+ * - outputs: `target` float32 `[B, P, 3]`, `camToIndex (t, 1)`, and `rayLength` float32 `[B, P]`,
+ *   `|linear t|` (the source-to-pixel distance in mm: the source is the camera origin).
+ */
+export const CameraRays = 'TfdrrCameraRays';
+export type CameraRaysInputs = Pick<NamedTensorInfoMap, 'camToIndex' | 'linear' | 'points'>;
+
+/**
+ * Gradient of `CameraRays` with respect to `camToIndex` and `linear`: `sum_p dTarget[b, p] (t_p, 1)ᵀ`
+ * and `sum_p dRayLength[b, p] (linear_b t_p) t_pᵀ / rayLength[b, p]` (0 where the length is 0).
+ * Inputs: `linear`, `points`, `dTarget` `[B, P, 3]`, `dRayLength` `[B, P]`.
+ * Outputs: `[dCamToIndex [B, 3, 4], dLinear [B, 3, 3]]`.
+ */
+export const CameraRaysGrad = 'TfdrrCameraRaysGrad';
+export type CameraRaysGradInputs = Pick<NamedTensorInfoMap, 'linear' | 'points' | 'dTarget' | 'dRayLength'>;

@@ -9,7 +9,7 @@ import { convert, type ConvertOptions } from './geometry/pose.js';
 import { intrinsicMatrix, parseIntrinsicMatrix, type Matrix3 } from './geometry/intrinsics.js';
 import { inverseProjection as backProjectPixels, perspectiveProjection as projectPoints } from './geometry/projection.js';
 import type { PoseLike } from './geometry/rigid_transform.js';
-import { cameraTargets, indexRays, worldToIndex, type CameraTargets } from './geometry/rays.js';
+import { cameraTargetTensors, cameraTargets, indexRays, worldToIndex, type CameraTargets } from './geometry/rays.js';
 import type { SiddonReduce } from '../kernels/kernel_names.js';
 import { alphaRangeOf, assertTensor, type SiddonOptions } from './ops/siddon.js';
 import { PixelSubsampler, scatterPixels } from './renderers/pixel_subsample.js';
@@ -163,7 +163,8 @@ export class DRR {
         return this.renderIndexRays(integrate, rays.source, rays.target, rays.rayLength) as tf.Tensor4D;
       }
       const rows = tf.tensor1d(subset, 'int32');
-      const targets = { homogeneous: tf.gather(this.targetsCam.homogeneous, rows) as tf.Tensor2D, outer: tf.gather(this.targetsCam.outer, rows) as tf.Tensor2D };
+      const all = this.targetsCam;
+      const targets = { points: tf.gather(all.points, rows) as tf.Tensor2D, homogeneous: tf.gather(all.homogeneous, rows) as tf.Tensor2D, outer: tf.gather(all.outer, rows) as tf.Tensor2D };
       const rays = indexRays(pose, targets, this.subject.reorient, this.affineInverse);
       const b = pose.shape[0];
       const values = this.renderIndexRays(integrate, rays.source, rays.target, rays.rayLength).reshape([b, channels, subset.length]) as tf.Tensor3D;
@@ -250,7 +251,7 @@ export class DRR {
 
   /** Frees the tensors the DRR holds (not the subject's). */
   dispose(): void {
-    tf.dispose([this.targetsCam.homogeneous, this.targetsCam.outer]);
+    tf.dispose(cameraTargetTensors(this.targetsCam));
   }
 
   /** The detector (replaced by {@link DRR.setIntrinsics} and {@link DRR.rescaleDetector}). */
@@ -288,7 +289,7 @@ export class DRR {
       throw new Error(`setIntrinsics: this DRR renders a pixel subset (pSubsample) of ${d.numPixels} pixels; changing the detector to ${next.numPixels} pixels needs a new DRR`);
     }
     const targets = tf.tidy(() => cameraTargets(next.targets()));
-    tf.dispose([this.targetsCam.homogeneous, this.targetsCam.outer]);
+    tf.dispose(cameraTargetTensors(this.targetsCam));
     this.targetsCam = targets;
     this.currentDetector = next;
   }

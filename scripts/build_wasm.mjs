@@ -21,9 +21,16 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** The modules built: their C sources (linked into one module) and the generated file, relative to the repository root. */
 export const WASM_KERNELS = [
   {
-    sources: ['kernels/simd/trilinear_volume.c', 'kernels/simd/trilinear_rays.c', 'kernels/simd/trilinear_cells.c', 'kernels/simd/trilinear_samples.c'],
-    module: 'kernels/simd/trilinear_simd_wasm.ts',
-    constant: 'TRILINEAR_SIMD_WASM',
+    sources: [
+      'kernels/simd/simd_volume.c',
+      'kernels/simd/siddon_rays.c',
+      'kernels/simd/siddon_steps.c',
+      'kernels/simd/trilinear_rays.c',
+      'kernels/simd/trilinear_cells.c',
+      'kernels/simd/trilinear_samples.c',
+    ],
+    module: 'kernels/simd/simd_kernels_wasm.ts',
+    constant: 'SIMD_KERNELS_WASM',
   },
 ];
 

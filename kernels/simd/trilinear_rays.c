@@ -10,12 +10,6 @@
 /* The largest |ex| + |ey| + |ez| of a dense ray (trilinear_cell_sums.ts CELL_WALK_MAX_STEP). */
 #define CELL_WALK_MAX_STEP 0.7
 
-/* A ray's status after `trilinear_rays_sum` (the JS side's RayStatus). */
-#define RAY_SUMMED 0
-#define RAY_FOR_JS 1
-
-static int finite(double x) { return x - x == 0; }
-
 /* TrilinearSampler's fields for one ray. */
 typedef struct {
   double o[3], e[3];

@@ -1,15 +1,13 @@
 /*
- * What the WebAssembly SIMD Trilinear kernels share (trilinear_volume.c: the volume;
+ * What the WebAssembly SIMD Trilinear kernels share (the volume: simd_volume.h;
  * trilinear_rays.c: rays from their endpoints to their sums; trilinear_cells.c: the cell walk;
  * trilinear_samples.c: samples one by one), linked into one module by scripts/build_wasm.mjs and
- * run by trilinear_simd.ts.
+ * run by simd_kernels.ts.
  *
- * Memory (the module imports it): the volume as float32, C order [X, Y, Z], and the buffers of a
- * call (trilinear_rays.c). Between the files a ray is RAY_FIELDS doubles, as TrilinearSampler
- * holds it: `q_k = o + k e` in index units (o x y z, e x y z), the samples [kb, ke) that may touch
- * the volume and the interior ones [kib, kie), whose cells have all eight corners inside
- * (TrilinearSampler.kInteriorBegin); its sums are SUM_FIELDS doubles (RaySum: F, A x y z,
- * B' x y z with B' = sum_k (k - kb) grad f).
+ * Between the files a ray is RAY_FIELDS doubles, as TrilinearSampler holds it: `q_k = o + k e` in
+ * index units (o x y z, e x y z), the samples [kb, ke) that may touch the volume and the interior
+ * ones [kib, kie), whose cells have all eight corners inside (TrilinearSampler.kInteriorBegin);
+ * its sums are SUM_FIELDS doubles (RaySum: F, A x y z, B' x y z with B' = sum_k (k - kb) grad f).
  *
  * Four rays go at once, one per f32x4 lane; a lane's sums do not depend on the other lanes (a lane
  * that has finished adds zeros), so a ray gets the same sums to the bit in any group of four and
@@ -27,17 +25,14 @@
 #ifndef TRILINEAR_SIMD_H
 #define TRILINEAR_SIMD_H
 
-#include <wasm_simd128.h>
+#include "simd_volume.h"
 
 #define RAY_FIELDS 10
 #define SUM_FIELDS 7
 
-typedef v128_t V;
-
 #define ADD wasm_f32x4_add
 #define SUB wasm_f32x4_sub
 #define MUL wasm_f32x4_mul
-#define SEL(mask, a, b) wasm_v128_bitselect(a, b, mask)
 #define LOAD(a) wasm_v128_load(a)
 
 /*
@@ -47,10 +42,6 @@ typedef v128_t V;
  */
 void cells_four_rays(const double *rays, int count, double *out, int withGradient);
 void samples_four_rays(const double *rays, int count, double *out, int withGradient);
-
-/* The volume (trilinear_volume.c). */
-extern const float *density;
-extern int sizeX, sizeY, sizeZ, strideX, strideY;
 
 /*
  * The corners of the cells (i, j, k) (lower corners, int32x4, any values) as eight vectors (corner

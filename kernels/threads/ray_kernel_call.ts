@@ -13,7 +13,7 @@
 import type { FloatArray } from '../shared/siddon_impl.js';
 import type { TrilinearSampling } from '../shared/trilinear_impl.js';
 import type { RayRange } from '../shared/volume_rays.js';
-import { disposeTrilinearSimd } from '../simd/trilinear_simd.js';
+import { disposeSimdKernels } from '../simd/simd_kernels.js';
 import { runRayKernel, viewOf, viewsOf, type RayKernelArrays, type RayKernelSpec, type SharedArrayRef, type SharedArrayRefs, type WorkerTask } from './kernel_tasks.js';
 import { getNumThreads } from './num_threads.js';
 import { sourcesOf, splitRays } from './ray_split.js';
@@ -86,7 +86,7 @@ function poolOf(): ThreadPool | null {
 
 /** Runs `call`: across threads when it pays and workers are available, else on this thread, in place. */
 export function runRayKernelCall(rayCall: RayKernelCall): void {
-  // the density's key goes with the call, for the kernels' own copies of it (TrilinearSimd)
+  // the density's key goes with the call, for the kernels' own copies of it (SimdKernels)
   const call = { ...rayCall, spec: { ...rayCall.spec, densityKey: volumeKeyOf(rayCall.volumeKeys.density) } };
   const threads = threadsFor(call.spec);
   const maxWorkers = getNumThreads() - 1;
@@ -204,7 +204,7 @@ export function threadPoolStats(): { workers: number; volumes: number; scratchBu
  * script again). Also lifts a fallback to one thread after workers failed to start.
  */
 export function disposeThreadPool(): void {
-  disposeTrilinearSimd();
+  disposeSimdKernels();
   poolOf()?.dispose();
   pool = null;
   volumes.clear();

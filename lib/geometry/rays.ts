@@ -6,11 +6,13 @@
  *     target_world(n)  = P[:3, :3] Q target_cam(n) + P[:3, 3]
  *     index(p)         = affine^-1 p
  *
- * The forward path composes the 4x4s first (`affine^-1 P Q`, batched) and maps the pixels with a
- * single homogeneous matMul, which on tf.js's cpu backend is several times cheaper than the
- * broadcast adds of the point-by-point chain.
+ * The forward path composes the 4x4s first (`affine^-1 P Q`, batched), then maps the pixels: in
+ * one pass of the `CameraRays` kernel where the backend has it (cpu, wasm: its gradient is one
+ * more pass), else with a single homogeneous matMul, which on tf.js's cpu backend is several times
+ * cheaper than the broadcast adds of the point-by-point chain.
  */
 import * as tf from '@tensorflow/tfjs';
+import { cameraRays, hasCameraRays } from '../ops/camera_rays.js';
 import type { Matrix4 } from './matrix4.js';
 
 /** World-space rays of a batch of poses. */
@@ -37,10 +39,12 @@ function batchOfOne(m: Matrix4): tf.Tensor3D {
 }
 
 /**
- * Camera-frame pixel centres `t` in homogeneous form `(t, 1)` `[P, 4]` (for the targets) and their
- * outer products `t ⊗ t` `[P, 9]` (for the ray lengths), made once per detector.
+ * Camera-frame pixel centres `t` `[P, 3]` (for `CameraRays`), in homogeneous form `(t, 1)`
+ * `[P, 4]` (for the targets) and their outer products `t ⊗ t` `[P, 9]` (for the ray lengths),
+ * made once per detector.
  */
 export type CameraTargets = {
+  points: tf.Tensor2D;
   homogeneous: tf.Tensor2D;
   outer: tf.Tensor2D;
 };
@@ -49,9 +53,15 @@ export type CameraTargets = {
 export function cameraTargets(points: tf.Tensor2D): CameraTargets {
   const p = points.shape[0];
   return tf.tidy(() => ({
+    points: points.clone(),
     homogeneous: tf.concat([points, tf.ones([p, 1])], 1) as tf.Tensor2D,
     outer: tf.mul(points.reshape([p, 3, 1]), points.reshape([p, 1, 3])).reshape([p, 9]) as tf.Tensor2D,
   }));
+}
+
+/** The tensors of `targets`, to dispose. */
+export function cameraTargetTensors(targets: CameraTargets): tf.Tensor[] {
+  return [targets.points, targets.homogeneous, targets.outer];
 }
 
 /**
@@ -65,8 +75,12 @@ export function indexRays(pose: tf.Tensor3D, targets: CameraTargets, reorient: M
     const p = homogeneous.shape[0];
     const camToWorld = tf.matMul(pose, batchOfOne(reorient)); // [B, 4, 4]
     const camToIndex = tf.matMul(batchOfOne(affineInverse), camToWorld); // [B, 4, 4]
-    const target = tf.matMul(homogeneous.reshape([1, p, 4]), tf.slice(camToIndex, [0, 0, 0], [b, 3, 4]), false, true) as tf.Tensor3D;
     const source = tf.slice(camToIndex, [0, 0, 3], [b, 3, 1]).reshape([b, 3]) as tf.Tensor2D;
+    if (hasCameraRays()) {
+      const rays = cameraRays(tf.slice(camToIndex, [0, 0, 0], [b, 3, 4]) as tf.Tensor3D, tf.slice(camToWorld, [0, 0, 0], [b, 3, 3]) as tf.Tensor3D, targets.points);
+      return { source, ...rays };
+    }
+    const target = tf.matMul(homogeneous.reshape([1, p, 4]), tf.slice(camToIndex, [0, 0, 0], [b, 3, 4]), false, true) as tf.Tensor3D;
     // |target_world - source_world|² = |M t|² = (t ⊗ t) · vec(MᵀM) with M = (P Q)[:3, :3], t = target_cam:
     // one [B, 9] x [9, P] matMul over the detector's cached t ⊗ t (a sum over a size-3 last axis is slow
     // on webgpu, and broadcasting ops are slow on cpu)

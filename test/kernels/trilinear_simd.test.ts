@@ -9,7 +9,7 @@
  */
 import { trilinearForwardImpl, type TrilinearSampling, type VolumeShape } from '../../kernels/shared/trilinear_impl.js';
 import { RAY_GRADIENT_WIDTH } from '../../kernels/shared/trilinear_ray_gradient.js';
-import { SIMD_CHUNK, TrilinearSimd, disposeTrilinearSimd, trilinearSimd } from '../../kernels/simd/trilinear_simd.js';
+import { SIMD_CHUNK, SimdKernels, disposeSimdKernels, simdKernels } from '../../kernels/simd/simd_kernels.js';
 import { randomRayCase } from '../helpers/random_rays.js';
 import { maxRelativeError, seededRandom } from '../helpers/tf_setup.js';
 
@@ -43,7 +43,7 @@ function axisRays(): { source: Float32Array; target: Float32Array } {
 }
 
 test('the SIMD module runs on this engine (Node has WebAssembly SIMD)', () => {
-  const simd = TrilinearSimd.create();
+  const simd = SimdKernels.create();
   expect(simd).not.toBeNull();
 });
 
@@ -134,7 +134,7 @@ test('a non-finite voxel reaches only the rays whose samples read it, as in the 
 });
 
 test('a volume is copied in once per key: the same key keeps the copy, a new key or shape copies again', () => {
-  const simd = trilinearSimd()!;
+  const simd = simdKernels()!;
   const c = randomRayCase(41, shape, 400, 20);
   const sampling = { voxelShift: 0.5, lo: -0.1, hi: 1.1, nPoints: 300 };
   const rays = (density: Float32Array, densityKey?: number) => ({ density, shape, source: c.source, target: c.target, nRays: 400, raysPerSource: 20, mask: null, densityKey });
@@ -151,7 +151,7 @@ test('a volume is copied in once per key: the same key keeps the copy, a new key
   const twice = pixels(doubled, 1e9 + 1);
   expect(maxRelativeError(twice, Float64Array.from(first, (v) => 2 * v))).toBeLessThan(1e-6);
   expect(pixels(c.volume)).toEqual(first);
-  expect(trilinearSimd()).toBe(simd);
-  disposeTrilinearSimd();
-  expect(trilinearSimd()).not.toBe(simd);
+  expect(simdKernels()).toBe(simd);
+  disposeSimdKernels();
+  expect(simdKernels()).not.toBe(simd);
 });

@@ -1,25 +1,30 @@
 /**
- * Runs the WebAssembly SIMD Trilinear kernels (`trilinear_simd.h`) for the Trilinear forward: the
- * caller copies a volume in (`setVolume`), writes a chunk of rays' endpoints into `source` and
- * `target` and calls `sumRays`, which sets each ray up as `TrilinearSampler.start` does, sums it
- * four rays at a time (the cell walk for rays with more samples than cells crossed, samples one by
- * one for the others) and leaves its sums in `sums` (`SUM_FIELDS` doubles per ray) and its
- * `RayStatus` in `status`.
+ * Runs the WebAssembly SIMD kernels (kernels/simd, one module): the caller copies a volume in
+ * (`setVolume`), writes a chunk of rays' endpoints into `source` and `target` and calls
+ * `sumTrilinearRays` (the Trilinear forward, `trilinear_simd.h`: rays set up as
+ * `TrilinearSampler.start` does and summed four at a time, the cell walk for rays with more
+ * samples than cells crossed, samples one by one for the others) or `sumSiddonRays` (the Siddon
+ * forward, `siddon_simd.h`: four walkers at once, to the bit the JS walk's sums), which leave
+ * each ray's sums in `sums` (`SUM_FIELDS` doubles per ray) and its `RayStatus` in `status`.
  *
- * One instance per thread (`trilinearSimd()`), each with its own memory holding a copy of the last
+ * One instance per thread (`simdKernels()`), each with its own memory holding a copy of the last
  * volume (at most `MAX_VOLUME_BYTES`), kept while calls render the same one: the main thread and
  * every worker of the pool instantiate the module themselves (`disposeThreadPool` drops them all).
  * Where WebAssembly or its SIMD is unavailable there is none and the caller sums in JS.
  */
-import { ceil } from '../shared/builtins.js';
-import { TRILINEAR_SIMD_WASM } from './trilinear_simd_wasm.js';
+import type { SiddonAttrs } from '../kernel_names.js';
+import { ceil, floor } from '../shared/builtins.js';
+import { SIMD_KERNELS_WASM } from './simd_kernels_wasm.js';
 
 /** Rays per `sumRays` call. */
 export const SIMD_CHUNK = 4096;
-/** Doubles per ray in `sums`: F, A (3), B (3) (`RaySum` layout). */
+/**
+ * Doubles per ray in `sums`: Trilinear F, A (3), B (3) (`RaySum` layout); Siddon the sum, then
+ * with the jumps the ray's gradient row (d/d source, d/d target: siddonForwardImpl's `rayGradients`).
+ */
 export const SUM_FIELDS = 7;
 
-/** A ray's status after `sumRays` (trilinear_rays.c). */
+/** A ray's status after a call (`simd_volume.h`). */
 export const RayStatus = {
   /** Its sums are in `sums`. */
   Summed: 0,
@@ -38,7 +43,7 @@ const PAGE = 65536;
 
 interface SimdExports {
   __heap_base: WebAssembly.Global;
-  trilinear_volume(density: number, x: number, y: number, z: number): void;
+  set_volume(density: number, x: number, y: number, z: number): void;
   trilinear_rays_sum(
     source: number,
     sourceFirst: number,
@@ -54,9 +59,23 @@ interface SimdExports {
     status: number,
     withGradient: number,
   ): number;
+  siddon_rays_sum(
+    source: number,
+    sourceFirst: number,
+    target: number,
+    first: number,
+    n: number,
+    raysPerSource: number,
+    shift: number,
+    alphaMin: number,
+    alphaMax: number,
+    sums: number,
+    status: number,
+    withJumps: number,
+  ): number;
 }
 
-/** How `sumRays` samples the rays (`TrilinearSampler`'s fields). */
+/** How `sumTrilinearRays` samples the rays (`TrilinearSampler`'s fields). */
 export interface SimdSampling {
   /** `voxelShift - 0.5`: sample positions are `s + shift + alpha (t - s)`. */
   shift: number;
@@ -77,7 +96,7 @@ function module(): WebAssembly.Module | null {
   if (compiled !== undefined) return compiled;
   compiled = null;
   if (typeof WebAssembly === 'undefined') return null;
-  const text = atob(TRILINEAR_SIMD_WASM);
+  const text = atob(SIMD_KERNELS_WASM);
   const bytes = new Uint8Array(text.length);
   for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
   try {
@@ -95,7 +114,7 @@ function align(offset: number): number {
   return ceil(offset / 16) * 16;
 }
 
-/** The buffers of a `sumRays` call in the module's memory, in order, and their sizes in bytes. */
+/** The buffers of a call in the module's memory, in order, and their sizes in bytes. */
 const BUFFERS = [
   ['source', 8 * 3 * SIMD_CHUNK],
   ['target', 8 * 3 * SIMD_CHUNK],
@@ -105,7 +124,7 @@ const BUFFERS = [
 type BufferName = (typeof BUFFERS)[number][0];
 
 /** An instance of the module with its memory: the buffers of a call, then the volume. */
-export class TrilinearSimd {
+export class SimdKernels {
   /** Ray starts `[S, 3]` of a call (a view: valid until the next `setVolume`). */
   source = new Float64Array(0);
   /** Ray ends `[n, 3]` of a call (a view, as `source`). */
@@ -136,11 +155,11 @@ export class TrilinearSimd {
   }
 
   /** A new instance, or null where the module cannot run here. */
-  static create(): TrilinearSimd | null {
+  static create(): SimdKernels | null {
     const m = module();
     if (m === null) return null;
     try {
-      return new TrilinearSimd(m);
+      return new SimdKernels(m);
     } catch {
       return null;
     }
@@ -161,21 +180,45 @@ export class TrilinearSimd {
     this.volume = { key: undefined, shape: [] };
     this.grow(this.volumeOffset + 4 * density.length);
     new Float32Array(this.memory.buffer, this.volumeOffset, density.length).set(density);
-    this.exports.trilinear_volume(this.volumeOffset, shape[0], shape[1], shape[2]);
+    this.exports.set_volume(this.volumeOffset, shape[0], shape[1], shape[2]);
     this.views();
     this.volume = { key, shape: [...shape] };
   }
 
   /**
-   * Sums rays `first .. first + n - 1` of a call (`n <= SIMD_CHUNK`): ray `first + i` runs from
-   * `source` row `floor((first + i) / raysPerSource) - sourceFirst` to `target` row `i`. Leaves
-   * their sums (A and B with `withGradient`) in `sums` and their status in `status`.
+   * Copies the endpoints of rays `first .. first + n - 1` (`n <= SIMD_CHUNK`) of arrays where ray
+   * `r` runs from `source[floor(r / raysPerSource)]` to `target[r]` into `source` and `target`.
+   * @returns the source row of the first ray (the calls' `sourceFirst`).
+   */
+  setRays(source: Float32Array | Float64Array, target: Float32Array | Float64Array, first: number, n: number, raysPerSource: number): number {
+    const s0 = floor(first / raysPerSource);
+    const s1 = floor((first + n - 1) / raysPerSource) + 1;
+    this.source.set(source.subarray(3 * s0, 3 * s1));
+    this.target.set(target.subarray(3 * first, 3 * (first + n)));
+    return s0;
+  }
+
+  /**
+   * The Trilinear forward of rays `first .. first + n - 1` of a call (`n <= SIMD_CHUNK`): ray
+   * `first + i` runs from `source` row `floor((first + i) / raysPerSource) - sourceFirst` to
+   * `target` row `i`. Leaves their sums (A and B with `withGradient`) in `sums` and their status
+   * in `status`.
    * @returns the number of their samples that touch the volume.
    */
-  sumRays(sourceFirst: number, first: number, n: number, raysPerSource: number, sampling: SimdSampling, withGradient: boolean): number {
+  sumTrilinearRays(sourceFirst: number, first: number, n: number, raysPerSource: number, sampling: SimdSampling, withGradient: boolean): number {
     const o = this.offsets;
     const { shift, lo, step, nPoints } = sampling;
     return this.exports.trilinear_rays_sum(o.source, sourceFirst, o.target, first, n, raysPerSource, shift, lo, step, nPoints, o.sums, o.status, withGradient ? 1 : 0);
+  }
+
+  /**
+   * The Siddon forward (one channel, 'sum') of rays as `sumTrilinearRays` takes them: each ray's
+   * sum in `sums`, with `withJumps` followed by its gradient row, and its status in `status`.
+   * @returns the number of segments visited (0 with the jumps, as `siddonForwardImpl` counts).
+   */
+  sumSiddonRays(sourceFirst: number, first: number, n: number, raysPerSource: number, attrs: SiddonAttrs, withJumps: boolean): number {
+    const o = this.offsets;
+    return this.exports.siddon_rays_sum(o.source, sourceFirst, o.target, first, n, raysPerSource, attrs.voxelShift, attrs.alphaMin, attrs.alphaMax, o.sums, o.status, withJumps ? 1 : 0);
   }
 
   private grow(bytes: number): void {
@@ -193,18 +236,18 @@ export class TrilinearSimd {
   }
 }
 
-let instance: TrilinearSimd | null = null;
+let instance: SimdKernels | null = null;
 
 /**
  * This thread's instance (made on first use), or null where the module cannot run here, or not
  * yet (a page's main thread, until the module has compiled: each call asks again).
  */
-export function trilinearSimd(): TrilinearSimd | null {
-  instance ??= TrilinearSimd.create();
+export function simdKernels(): SimdKernels | null {
+  instance ??= SimdKernels.create();
   return instance;
 }
 
 /** Drops this thread's instance, and with it its copy of a volume (the next call makes a new one). */
-export function disposeTrilinearSimd(): void {
+export function disposeSimdKernels(): void {
   instance = null;
 }
