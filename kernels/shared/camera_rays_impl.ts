@@ -1,7 +1,8 @@
 /**
  * The camera rays (`CameraRays`) and their gradient: per camera `b` and pixel centre `t_p`, the
  * target `C_b (t_p, 1)` in index coordinates and the length `|L_b t_p|` in mm, in double
- * precision; the gradient sums over the pixels in pixel order.
+ * precision; the gradient sums over the pixels in pixel order. A camera's matrices and sums are
+ * held in locals (loads from a typed array cannot be hoisted past stores to another one).
  */
 import { sqrt } from './builtins.js';
 import type { FloatArray } from './siddon_impl.js';
@@ -14,69 +15,77 @@ export function cameraRaysImpl(camToIndex: FloatArray, linear: FloatArray, point
   const p = points.length / 3;
   const b = camToIndex.length / 12;
   for (let c = 0; c < b; c++) {
-    const m = 12 * c;
-    const l = 9 * c;
+    const [c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23] = camToIndex.subarray(12 * c, 12 * c + 12);
+    const [l00, l01, l02, l10, l11, l12, l20, l21, l22] = linear.subarray(9 * c, 9 * c + 9);
     for (let q = 0; q < p; q++) {
       const x = points[3 * q];
       const y = points[3 * q + 1];
       const z = points[3 * q + 2];
       const o = 3 * (c * p + q);
-      for (let i = 0; i < 3; i++) {
-        target[o + i] = camToIndex[m + 4 * i] * x + camToIndex[m + 4 * i + 1] * y + camToIndex[m + 4 * i + 2] * z + camToIndex[m + 4 * i + 3];
-      }
-      const u = linear[l] * x + linear[l + 1] * y + linear[l + 2] * z;
-      const v = linear[l + 3] * x + linear[l + 4] * y + linear[l + 5] * z;
-      const w = linear[l + 6] * x + linear[l + 7] * y + linear[l + 8] * z;
+      target[o] = c00 * x + c01 * y + c02 * z + c03;
+      target[o + 1] = c10 * x + c11 * y + c12 * z + c13;
+      target[o + 2] = c20 * x + c21 * y + c22 * z + c23;
+      const u = l00 * x + l01 * y + l02 * z;
+      const v = l10 * x + l11 * y + l12 * z;
+      const w = l20 * x + l21 * y + l22 * z;
       rayLength[c * p + q] = sqrt(u * u + v * v + w * w);
     }
   }
 }
 
-/** Adds `a (x, y, z)` to `sums[at .. at + 2]`. */
-function addOuter(sums: Float64Array, at: number, a: number, x: number, y: number, z: number): void {
-  sums[at] += a * x;
-  sums[at + 1] += a * y;
-  sums[at + 2] += a * z;
-}
-
 /**
  * Writes `dCamToIndex` `[B, 3, 4]` and `dLinear` `[B, 3, 3]` for upstream gradients `dTarget`
- * `[B, P, 3]` and `dRayLength` `[B, P]` (see `CameraRaysGrad`).
+ * `[B, P, 3]` and `dRayLength` `[B, P]` (see `CameraRaysGrad`): `sum_p dTarget (t, 1)ᵀ` and
+ * `sum_p dRayLength (L t) tᵀ / |L t|` (d|L t| / dL; no term where the length is 0).
  */
 export function cameraRaysGradImpl(linear: FloatArray, points: FloatArray, dTarget: FloatArray, dRayLength: FloatArray, dCamToIndex: FloatArray, dLinear: FloatArray): void {
   const p = points.length / 3;
   const b = linear.length / 9;
-  const sumC = new Float64Array(12);
-  const sumL = new Float64Array(9);
   for (let c = 0; c < b; c++) {
-    sumC.fill(0);
-    sumL.fill(0);
-    const l = 9 * c;
+    const [l00, l01, l02, l10, l11, l12, l20, l21, l22] = linear.subarray(9 * c, 9 * c + 9);
+    // sums of dTarget (t, 1)ᵀ: row a, column x y z 1
+    let ax = 0, ay = 0, az = 0, a1 = 0, bx = 0, by = 0, bz = 0, b1 = 0, cx = 0, cy = 0, cz = 0, c1 = 0;
+    // sums of dRayLength (L t) tᵀ / |L t|: rows u v w
+    let ux = 0, uy = 0, uz = 0, vx = 0, vy = 0, vz = 0, wx = 0, wy = 0, wz = 0;
     for (let q = 0; q < p; q++) {
       const x = points[3 * q];
       const y = points[3 * q + 1];
       const z = points[3 * q + 2];
       const o = 3 * (c * p + q);
-      for (let i = 0; i < 3; i++) {
-        const g = dTarget[o + i];
-        sumC[4 * i] += g * x;
-        sumC[4 * i + 1] += g * y;
-        sumC[4 * i + 2] += g * z;
-        sumC[4 * i + 3] += g;
-      }
-      const u = linear[l] * x + linear[l + 1] * y + linear[l + 2] * z;
-      const v = linear[l + 3] * x + linear[l + 4] * y + linear[l + 5] * z;
-      const w = linear[l + 6] * x + linear[l + 7] * y + linear[l + 8] * z;
-      const length = sqrt(u * u + v * v + w * w);
+      const gu = dTarget[o];
+      const gv = dTarget[o + 1];
+      const gw = dTarget[o + 2];
+      ax += gu * x;
+      ay += gu * y;
+      az += gu * z;
+      a1 += gu;
+      bx += gv * x;
+      by += gv * y;
+      bz += gv * z;
+      b1 += gv;
+      cx += gw * x;
+      cy += gw * y;
+      cz += gw * z;
+      c1 += gw;
       const g = dRayLength[c * p + q];
-      if (length === 0 || g === 0) continue;
-      // d|L t| / dL = (L t) tᵀ / |L t|
+      if (g === 0) continue;
+      const u = l00 * x + l01 * y + l02 * z;
+      const v = l10 * x + l11 * y + l12 * z;
+      const w = l20 * x + l21 * y + l22 * z;
+      const length = sqrt(u * u + v * v + w * w);
+      if (length === 0) continue;
       const s = g / length;
-      addOuter(sumL, 0, s * u, x, y, z);
-      addOuter(sumL, 3, s * v, x, y, z);
-      addOuter(sumL, 6, s * w, x, y, z);
+      ux += s * u * x;
+      uy += s * u * y;
+      uz += s * u * z;
+      vx += s * v * x;
+      vy += s * v * y;
+      vz += s * v * z;
+      wx += s * w * x;
+      wy += s * w * y;
+      wz += s * w * z;
     }
-    for (let i = 0; i < 12; i++) dCamToIndex[12 * c + i] = sumC[i];
-    for (let i = 0; i < 9; i++) dLinear[9 * c + i] = sumL[i];
+    dCamToIndex.set([ax, ay, az, a1, bx, by, bz, b1, cx, cy, cz, c1], 12 * c);
+    dLinear.set([ux, uy, uz, vx, vy, vz, wx, wy, wz], 9 * c);
   }
 }

@@ -16,7 +16,7 @@ import type { SiddonAttrs } from '../kernel_names.js';
 import { ceil, floor } from '../shared/builtins.js';
 import { SIMD_KERNELS_WASM } from './simd_kernels_wasm.js';
 
-/** Rays per `sumRays` call. */
+/** Rays per call (`sumTrilinearRays`, `sumSiddonRays`). */
 export const SIMD_CHUNK = 4096;
 /**
  * Doubles per ray in `sums`: Trilinear F, A (3), B (3) (`RaySum` layout); Siddon the sum, then

@@ -73,7 +73,11 @@ static void empty_lane(Lanes *s, int l) {
 }
 
 /* Sums of four rays (`count` of them real) into out[0 .. SUM_FIELDS count) (see trilinear_simd.h). */
-void cells_four_rays(const double *rays, int count, double *out, int withGradient) {
+/*
+ * The walk, inlined once per value of `withGradient` (a constant there): the forward's loop then
+ * carries no gradient sums or branch, and keeps more of its values in registers.
+ */
+static inline __attribute__((always_inline)) void four_rays(const double *rays, int count, double *out, const int withGradient) {
   Lanes s;
   int most = -1;
   for (int l = 0; l < 4; l++) {
@@ -104,8 +108,8 @@ void cells_four_rays(const double *rays, int count, double *out, int withGradien
     const V mzL = wasm_v128_not(wasm_v128_or(mxL, myL));
     const V mzH = wasm_v128_not(wasm_v128_or(mxH, myH));
     /* the next crossing's sample index, rounded up (exact in float32 below 2^24, and far beyond ke above) */
-    const V knL = wasm_f64x2_ceil(SEL(mxL, nxL, SEL(myL, nyL, nzL)));
-    const V knH = wasm_f64x2_ceil(SEL(mxH, nxH, SEL(myH, nyH, nzH)));
+    const V knL = wasm_f64x2_ceil(wasm_f64x2_pmin(wasm_f64x2_pmin(nxL, nyL), nzL));
+    const V knH = wasm_f64x2_ceil(wasm_f64x2_pmin(wasm_f64x2_pmin(nxH, nyH), nzH));
     const V kn = wasm_i32x4_shuffle(wasm_f32x4_demote_f64x2_zero(knL), wasm_f32x4_demote_f64x2_zero(knH), 0, 1, 4, 5);
     const V mx = wasm_i32x4_shuffle(mxL, mxH, 0, 2, 4, 6);
     const V my = wasm_i32x4_shuffle(myL, myH, 0, 2, 4, 6);
@@ -121,7 +125,7 @@ void cells_four_rays(const double *rays, int count, double *out, int withGradien
     pz = SUB(pz, wasm_v128_and(mz, signZ));
     base = wasm_i32x4_add(base, SEL(mx, stepX, SEL(my, stepY, stepZ)));
     /* samples [k, kEnd) lie in this cell; none once the lane's ray has ended */
-    V kEnd = SEL(wasm_f32x4_eq(stepV, crossings), ke, wasm_f32x4_min(kn, ke));
+    V kEnd = SEL(wasm_f32x4_eq(stepV, crossings), ke, wasm_f32x4_pmin(kn, ke));
     kEnd = SEL(wasm_f32x4_gt(stepV, crossings), k, kEnd);
     const V m = SUB(kEnd, k);
     /* the centre of the cell's samples, counted from kb */
@@ -169,4 +173,12 @@ void cells_four_rays(const double *rays, int count, double *out, int withGradien
   }
   const V sums[SUM_FIELDS] = {f, ax, ay, az, bx, by, bz};
   store_sums(sums, count, out);
+}
+
+void cells_four_rays(const double *rays, int count, double *out, int withGradient) {
+  if (withGradient) {
+    four_rays(rays, count, out, 1);
+  } else {
+    four_rays(rays, count, out, 0);
+  }
 }
