@@ -66,7 +66,7 @@ export function cameraTargetTensors(targets: CameraTargets): tf.Tensor[] {
 
 /**
  * Rays in index coordinates for poses `[B, 4, 4]`: `affine^-1 P Q` applied to the camera-frame
- * pixel centres `[P, 3]` in one homogeneous matMul.
+ * pixel centres `[P, 3]` (by `CameraRays` where the backend has it, else in one homogeneous matMul).
  */
 export function indexRays(pose: tf.Tensor3D, targets: CameraTargets, reorient: Matrix4, affineInverse: Matrix4): IndexRays {
   const { homogeneous, outer } = targets;
