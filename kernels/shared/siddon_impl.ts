@@ -36,7 +36,7 @@ export function labelOf(mask: FloatArray | null, voxel: number, channels: number
 export interface SiddonImplAttrs extends SiddonAttrs {
   /**
    * The one-channel sum through the WebAssembly SIMD kernels (`kernels/simd`) where they run,
-   * rather than in JS: the same sums to the bit, faster. Default true.
+   * rather than in JS: the same sums to the bit. Default true.
    */
   simd?: boolean;
 }

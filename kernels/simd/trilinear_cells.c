@@ -72,7 +72,6 @@ static void empty_lane(Lanes *s, int l) {
   s->base[l] = s->stepX[l] = s->stepY[l] = s->stepZ[l] = 0;
 }
 
-/* Sums of four rays (`count` of them real) into out[0 .. SUM_FIELDS count) (see trilinear_simd.h). */
 /*
  * The walk, inlined once per value of `withGradient` (a constant there): the forward's loop then
  * carries no gradient sums or branch, and keeps more of its values in registers.
@@ -175,6 +174,7 @@ static inline __attribute__((always_inline)) void four_rays(const double *rays, 
   store_sums(sums, count, out);
 }
 
+/* Sums of four rays (`count` of them real) into out[0 .. SUM_FIELDS count) (see trilinear_simd.h). */
 void cells_four_rays(const double *rays, int count, double *out, int withGradient) {
   if (withGradient) {
     four_rays(rays, count, out, 1);

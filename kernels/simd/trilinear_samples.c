@@ -20,7 +20,6 @@ static inline void split(V qL, V qH, V *cell, V *fraction) {
   *fraction = wasm_i32x4_shuffle(wasm_f32x4_demote_f64x2_zero(wasm_f64x2_sub(qL, fL)), wasm_f32x4_demote_f64x2_zero(wasm_f64x2_sub(qH, fH)), 0, 1, 4, 5);
 }
 
-/* Sums of four rays (`count` of them real) into out[0 .. SUM_FIELDS count) (see trilinear_simd.h). */
 /*
  * The walk, inlined once per value of `withGradient` (a constant there): the forward's loop then
  * carries no gradient sums or branch, and keeps more of its values in registers.
@@ -91,6 +90,7 @@ static inline __attribute__((always_inline)) void four_rays(const double *rays, 
   store_sums(sums, count, out);
 }
 
+/* Sums of four rays (`count` of them real) into out[0 .. SUM_FIELDS count) (see trilinear_simd.h). */
 void samples_four_rays(const double *rays, int count, double *out, int withGradient) {
   if (withGradient) {
     four_rays(rays, count, out, 1);
