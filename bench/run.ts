@@ -24,8 +24,8 @@
  *
  * Backward rows time the render and its backward pass for an upstream gradient of ones given to
  * `tf.grads` (the image's gradient), with no loss op: the backward of a loss is the loss's cost, not
- * the renderer's (`.sum()`'s gradient alone, a broadcast multiply, takes 4-6 ms at 200x200 on the
- * cpu backend, a quarter of the Siddon forward on two threads).
+ * the renderer's (`.sum()`'s gradient alone, a broadcast multiply, takes 5-10 ms at 200x200 on
+ * the cpu backend, half the Siddon forward on two threads).
  */
 import * as tf from '@tensorflow/tfjs';
 import { existsSync, writeFileSync } from 'node:fs';
