@@ -127,26 +127,24 @@ static inline void jump_step(Pair *p) {
   p->w = next;
 }
 
-void sum_steps(Walker *lanes, int m) {
+/* `m` steps of both pairs, one kind of step (inlined once per kind: `jumps` is a constant there). */
+static inline __attribute__((always_inline)) void steps(Walker *lanes, int m, const int jumps) {
   Pair lo, hi;
-  load_pair(&lo, lanes, 0);
-  load_pair(&hi, lanes + 2, 0);
+  load_pair(&lo, lanes, jumps);
+  load_pair(&hi, lanes + 2, jumps);
   for (int s = 0; s < m; s++) {
-    sum_step(&lo);
-    sum_step(&hi);
+    if (jumps) {
+      jump_step(&lo);
+      jump_step(&hi);
+    } else {
+      sum_step(&lo);
+      sum_step(&hi);
+    }
   }
-  store_pair(&lo, lanes, 0);
-  store_pair(&hi, lanes + 2, 0);
+  store_pair(&lo, lanes, jumps);
+  store_pair(&hi, lanes + 2, jumps);
 }
 
-void jump_steps(Walker *lanes, int m) {
-  Pair lo, hi;
-  load_pair(&lo, lanes, 1);
-  load_pair(&hi, lanes + 2, 1);
-  for (int s = 0; s < m; s++) {
-    jump_step(&lo);
-    jump_step(&hi);
-  }
-  store_pair(&lo, lanes, 1);
-  store_pair(&hi, lanes + 2, 1);
-}
+void sum_steps(Walker *lanes, int m) { steps(lanes, m, 0); }
+
+void jump_steps(Walker *lanes, int m) { steps(lanes, m, 1); }
