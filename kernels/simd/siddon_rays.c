@@ -6,8 +6,6 @@
  */
 #include "siddon_simd.h"
 
-/* Doubles per ray in `sums`: the sum, then the gradient row (d/d source x y z, d/d target x y z) with the jumps. */
-#define SIDDON_FIELDS 7
 #define NO_RAY (-1)
 
 /* The call's parameters (SiddonAttrs). */
@@ -197,7 +195,7 @@ typedef struct {
 } Call;
 
 static void finish(Call *c, Walker *w) {
-  double *out = c->sums + SIDDON_FIELDS * w->ray;
+  double *out = c->sums + SUM_FIELDS * w->ray;
   if (c->withJumps) {
     finish_jumps(w, out);
   } else {
@@ -212,8 +210,8 @@ static void take_next(Call *c, Walker *w) {
     const int r = c->next++;
     const double *s = c->source + 3 * ((c->first + r) / c->raysPerSource - c->sourceFirst);
     const double *t = c->target + 3 * r;
-    double *out = c->sums + SIDDON_FIELDS * r;
-    for (int a = 0; a < SIDDON_FIELDS; a++) out[a] = 0;
+    double *out = c->sums + SUM_FIELDS * r;
+    for (int a = 0; a < SUM_FIELDS; a++) out[a] = 0;
     c->status[r] = RAY_SUMMED;
     if (!finite(s[0] + s[1] + s[2] + t[0] + t[1] + t[2])) {
       c->status[r] = RAY_FOR_JS;
@@ -231,7 +229,7 @@ static void take_next(Call *c, Walker *w) {
  * Rays [0, n): ray r from source[3 s] (s = floor((first + r) / raysPerSource) - sourceFirst) to
  * target[3 r], index coordinates, integrated over [alphaMin, alphaMax] with voxel (i, j, k) the box
  * [i, i + 1) x ... in coordinates shifted by `shift` (siddon_walker.ts). Writes each ray's sum to
- * sums[SIDDON_FIELDS r], with `withJumps` followed by its gradient row (siddonForwardImpl's
+ * sums[SUM_FIELDS r], with `withJumps` followed by its gradient row (siddonForwardImpl's
  * `rayGradients`), and its status (RAY_SUMMED, or RAY_FOR_JS) to status[r].
  * Returns the number of segments visited (without the jumps; siddonForwardImpl's count).
  */

@@ -19,6 +19,12 @@ typedef v128_t V;
 extern const float *density;
 extern int sizeX, sizeY, sizeZ, strideX, strideY, lastVoxel;
 
+/*
+ * Doubles per ray in a call's sums buffer (simd_kernels.ts SUM_FIELDS): Trilinear's RaySum (F, A,
+ * B'); Siddon's sum and, with the jumps, its gradient row (6).
+ */
+#define SUM_FIELDS 7
+
 /* A ray's status after a call (the JS side's RayStatus). */
 #define RAY_SUMMED 0
 #define RAY_FOR_JS 1

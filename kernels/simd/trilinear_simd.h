@@ -28,7 +28,6 @@
 #include "simd_volume.h"
 
 #define RAY_FIELDS 10
-#define SUM_FIELDS 7
 
 #define ADD wasm_f32x4_add
 #define SUB wasm_f32x4_sub
