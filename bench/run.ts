@@ -123,7 +123,7 @@ async function countSteps(c: BenchCase, subject: Subject, drr: DRR, rotation: tf
   const steps =
     range === null
       ? siddonForwardImpl(rays, { voxelShift: drr.voxelShift, alphaMin: drr.alphaMin, alphaMax: drr.alphaMax, reduce: 'sum', channels: 1 }, out)
-      : trilinearForwardImpl(rays, { voxelShift: drr.voxelShift, nPoints: c.nPoints ?? 500, lo: range[0], hi: range[1], reduce: 'sum', channels: 1 }, out);
+      : trilinearForwardImpl(rays, { voxelShift: drr.voxelShift, nPoints: c.nPoints ?? 500, lo: range[0], hi: range[1], reduce: 'sum', channels: 1, countSamples: true }, out);
   return { steps: (steps * p) / q, counted: k === 1 ? 'exact' : `every ${k}th ray` };
 }
 

@@ -28,6 +28,7 @@ export const WASM_KERNELS = [
       'kernels/simd/trilinear_rays.c',
       'kernels/simd/trilinear_cells.c',
       'kernels/simd/trilinear_samples.c',
+      'kernels/simd/trilinear_range.c',
     ],
     module: 'kernels/simd/simd_kernels_wasm.ts',
     constant: 'SIMD_KERNELS_WASM',

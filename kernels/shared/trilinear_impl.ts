@@ -61,6 +61,8 @@ export interface TrilinearSampling {
    * Default true.
    */
   simd?: boolean;
+  /** Whether `trilinearForwardImpl` counts the samples that touch the volume (its return value; the bench's). Default false. */
+  countSamples?: boolean;
 }
 
 /**
@@ -623,7 +625,8 @@ export class SampleChannels {
  * `rayGradients` (`[R, 8]`; one channel, 'sum'), also each ray's gradient row (`rayGradientOf`:
  * d value / d source, target, lo, hi), from the same pass; the values stay the same to the bit.
  *
- * @returns the number of samples that touched the volume (for the bench; plain sum only, else 0).
+ * @returns with `sampling.countSamples`, the number of samples that touched the volume (plain sum
+ *   only), else 0.
  */
 export function trilinearForwardImpl(rays: TrilinearRays, sampling: TrilinearSampling, out: Float32Array | Float64Array, range?: RayRange, rayGradients: Float32Array | Float64Array | null = null): number {
   const { source, target, raysPerSource } = rays;
@@ -647,7 +650,7 @@ export function trilinearForwardImpl(rays: TrilinearRays, sampling: TrilinearSam
       out[r] = step * sums[RaySum.Value];
       if (rayGradients !== null) rayGradientOf(sums, sampling, 1, sampler.dx, sampler.dy, sampler.dz, rayGradients, RAY_GRADIENT_WIDTH * r);
     }
-    return samples;
+    return sampling.countSamples === true ? samples : 0;
   }
   const mask = channels > 1 ? (rays.mask ?? null) : null;
   if (channels > 1 && mask === null) throw new Error(`trilinear: ${channels} channels need a mask`);
@@ -658,5 +661,5 @@ export function trilinearForwardImpl(rays: TrilinearRays, sampling: TrilinearSam
     reducer.collect(sampler, sampler.start(source[so], source[so + 1], source[so + 2], target[o], target[o + 1], target[o + 2]), mask);
     for (let c = 0; c < channels; c++) out[r * channels + c] = step * reducer.value[c];
   }
-  return samples;
+  return 0;
 }

@@ -24,6 +24,7 @@
  * (clamped ones included: their share is lost), `hi`'s likewise. Sums in double precision.
  */
 import { floor, fround, isNaN, max, min } from './builtins.js';
+import { trilinearRangeSimd } from './trilinear_range_simd.js';
 import type { VolumeShape } from './siddon_walker.js';
 
 /** The arrays and attributes of a `TrilinearRange` call. */
@@ -169,9 +170,13 @@ function rangeOf(rays: RangeRays, bounds?: { alphaMin: Float32Array; alphaMax: F
   return [lo, hi];
 }
 
-/** Writes `(lo, hi)` into `out` `[2]` (see the file comment). */
-export function trilinearRangeImpl(rays: RangeRays, out: Float32Array | Float64Array): void {
-  [out[0], out[1]] = rangeOf(rays);
+/**
+ * Writes `(lo, hi)` into `out` `[2]` (see the file comment): through the WebAssembly SIMD module
+ * where it applies (`trilinearRangeSimd`, the same values) unless `simd` is false, else the loop above.
+ */
+export function trilinearRangeImpl(rays: RangeRays, out: Float32Array | Float64Array, simd = true): void {
+  const [c0, c1] = boxFaces(rays);
+  [out[0], out[1]] = (simd ? trilinearRangeSimd(rays, c0, c1) : null) ?? rangeOf(rays);
 }
 
 /** The number of elements of `values` equal to `value`. */

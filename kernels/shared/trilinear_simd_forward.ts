@@ -17,7 +17,8 @@ const MAX_SAMPLES = 2 ** 24;
 /**
  * Writes `out[r]` (and with `rayGradients` its row) for rays `range` of `rays` as
  * `trilinearForwardImpl`'s one-channel sum does.
- * @returns the number of samples that touched the volume, or null (and nothing written) where the
+ * @returns the number of samples that touched the volume with `sampling.countSamples` (else 0), or
+ *   null (and nothing written) where the
  *   SIMD kernels do not apply: `simd: false`, a float64 volume, a volume too large, more than 2^24
  *   samples per ray, or no WebAssembly SIMD here.
  */
@@ -28,7 +29,7 @@ export function trilinearForwardSimd(rays: TrilinearRays, sampling: TrilinearSam
   if (simd === null) return null;
   simd.setVolume(density, rays.shape, rays.densityKey);
   const step = sampler.alphaStep;
-  const simdSampling = { shift: sampling.voxelShift - 0.5, lo: sampling.lo, step, nPoints: sampling.nPoints };
+  const simdSampling = { shift: sampling.voxelShift - 0.5, lo: sampling.lo, step, nPoints: sampling.nPoints, countSamples: sampling.countSamples === true };
   const withGradient = rayGradients !== null;
   const sums = new Float64Array(SUM_FIELDS);
   let samples = 0;
@@ -43,7 +44,10 @@ export function trilinearForwardSimd(rays: TrilinearRays, sampling: TrilinearSam
       const so = 3 * floor(r / raysPerSource);
       if (status[i] === RayStatus.ForJs) {
         sums.fill(0);
-        if (sampler.start(source[so], source[so + 1], source[so + 2], target[o], target[o + 1], target[o + 2])) samples += sampler.integrate(sums, withGradient);
+        if (sampler.start(source[so], source[so + 1], source[so + 2], target[o], target[o + 1], target[o + 2])) {
+          const touching = sampler.integrate(sums, withGradient);
+          if (simdSampling.countSamples) samples += touching;
+        }
       } else {
         for (let a = 0; a < SUM_FIELDS; a++) sums[a] = raw[SUM_FIELDS * i + a];
       }

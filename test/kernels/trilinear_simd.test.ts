@@ -155,3 +155,17 @@ test('a volume is copied in once per key: the same key keeps the copy, a new key
   disposeSimdKernels();
   expect(simdKernels()).not.toBe(simd);
 });
+
+test('with countSamples, the samples touching the volume are counted as the JS kernels count them (else 0)', () => {
+  const c = randomRayCase(61, shape, 500, 25);
+  const rays = { density: c.volume, shape, source: c.source, target: c.target, nRays: 500, raysPerSource: 25, mask: null };
+  for (const nPoints of [40, 400]) {
+    const sampling = { voxelShift: 0.5, lo: -0.2, hi: 1.2, nPoints };
+    const count = (extra: Partial<TrilinearSampling>) => trilinearForwardImpl(rays, { ...sampling, ...extra }, new Float64Array(500));
+    const js = count({ simd: false, countSamples: true });
+    expect(js).toBeGreaterThan(500);
+    expect(count({ countSamples: true })).toBe(js);
+    expect(count({})).toBe(0);
+    expect(count({ simd: false })).toBe(0);
+  }
+});
