@@ -5,7 +5,7 @@
  * operations in the same order). Rays the module leaves to JS (not finite) are summed by `js`.
  */
 import type { SiddonAttrs } from '../kernel_names.js';
-import { RayStatus, SIMD_CHUNK, SUM_FIELDS, SimdKernels, simdKernels } from '../simd/simd_kernels.js';
+import { RayStatus, SIMD_CHUNK, SUM_FIELDS, simdKernels } from '../simd/simd_kernels.js';
 import { min } from './builtins.js';
 import type { FloatArray, SiddonRays } from './siddon_impl.js';
 import type { RayRange } from './volume_rays.js';
@@ -22,10 +22,10 @@ const ROW = 6;
  */
 export function siddonForwardSimd(rays: SiddonRays, attrs: SiddonAttrs, out: FloatArray, range: RayRange, rayGradients: FloatArray | null, js: (r: number) => void): number | null {
   const { density, source, target, raysPerSource } = rays;
-  if (!(density instanceof Float32Array) || !SimdKernels.fits(density.length)) return null;
+  if (!(density instanceof Float32Array)) return null;
   const simd = simdKernels();
-  if (simd === null) return null;
-  simd.setVolume(density, rays.shape, rays.densityKey);
+  if (simd === null || !simd.fits(rays.shape, 'plain')) return null;
+  simd.setVolume(density, rays.shape, rays.densityKey, 'plain');
   const withJumps = rayGradients !== null;
   let segments = 0;
   for (let first = range.first; first < range.end; first += SIMD_CHUNK) {

@@ -5,7 +5,7 @@
  * is written as the JS path writes it (`out[r] = step F`, `rayGradientOf`). Rays the module leaves
  * to JS (not finite) are summed by `sampler`.
  */
-import { RayStatus, SIMD_CHUNK, SUM_FIELDS, SimdKernels, simdKernels } from '../simd/simd_kernels.js';
+import { RayStatus, SIMD_CHUNK, SUM_FIELDS, simdKernels } from '../simd/simd_kernels.js';
 import { floor, min } from './builtins.js';
 import type { TrilinearRays, TrilinearSampler, TrilinearSampling } from './trilinear_impl.js';
 import { RAY_GRADIENT_WIDTH, RaySum, rayGradientOf } from './trilinear_ray_gradient.js';
@@ -24,10 +24,10 @@ const MAX_SAMPLES = 2 ** 24;
  */
 export function trilinearForwardSimd(rays: TrilinearRays, sampling: TrilinearSampling, out: Float32Array | Float64Array, range: RayRange, rayGradients: Float32Array | Float64Array | null, sampler: TrilinearSampler): number | null {
   const { density, source, target, raysPerSource } = rays;
-  if (sampling.simd === false || !(density instanceof Float32Array) || !SimdKernels.fits(density.length) || sampling.nPoints > MAX_SAMPLES) return null;
+  if (sampling.simd === false || !(density instanceof Float32Array) || sampling.nPoints > MAX_SAMPLES) return null;
   const simd = simdKernels();
-  if (simd === null) return null;
-  simd.setVolume(density, rays.shape, rays.densityKey);
+  if (simd === null || !simd.fits(rays.shape, 'padded')) return null;
+  simd.setVolume(density, rays.shape, rays.densityKey, 'padded');
   const step = sampler.alphaStep;
   const simdSampling = { shift: sampling.voxelShift - 0.5, lo: sampling.lo, step, nPoints: sampling.nPoints, countSamples: sampling.countSamples === true };
   const withGradient = rayGradients !== null;
@@ -40,6 +40,10 @@ export function trilinearForwardSimd(rays: TrilinearRays, sampling: TrilinearSam
     const { sums: raw, status } = simd;
     for (let i = 0; i < n; i++) {
       const r = first + i;
+      if (rayGradients === null && status[i] === RayStatus.Summed) {
+        out[r] = step * raw[SUM_FIELDS * i + RaySum.Value];
+        continue;
+      }
       const o = 3 * r;
       const so = 3 * floor(r / raysPerSource);
       if (status[i] === RayStatus.ForJs) {

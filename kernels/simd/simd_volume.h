@@ -3,7 +3,17 @@
  * vector shorthands they share.
  *
  * Memory (the module imports it, simd_kernels.ts lays it out): the buffers of a call, then the
- * volume as float32, C order [X, Y, Z] (k fastest), flat index (i Y + j) Z + k.
+ * volume's copies as float32, C order (k fastest), with `pad` voxels of zeros on every side: voxel
+ * (i, j, k) is density[i strideX + j strideY + k] for i in [-pad, X + pad) (and so for j, k),
+ * strideY = Z + 2 pad, strideX = (Y + 2 pad) strideY. The Siddon kernels read a copy without
+ * padding; the Trilinear ones one with TRILINEAR_PAD.
+ *
+ * TRILINEAR_PAD is Trilinear's zero padding, read in place: every cell the cell walk visits has its
+ * eight corners inside the padded copy (trilinear_cells.c), so the walk reads them without masks.
+ * Two voxels: its rays' samples lie within [-1, N) per axis but for one sample step
+ * (TrilinearSampler.clip), and a step is under one cell (CELL_WALK_MAX_STEP), so their cells'
+ * lower corners lie in [-2, N] and their upper ones in [-1, N + 1]. (Siddon keeps its own copy:
+ * the padded strides cost its walk ~5%, through the caches.)
  */
 #ifndef SIMD_VOLUME_H
 #define SIMD_VOLUME_H
@@ -15,7 +25,10 @@ typedef v128_t V;
 /* `mask ? a : b`, bit by bit (masks are all ones or all zeros per lane). */
 #define SEL(mask, a, b) wasm_v128_bitselect(a, b, mask)
 
-/* The volume: its voxels, shape and strides (strideX = Y Z, strideY = Z), and its last flat index. */
+/* Voxels of zeros on each side of the Trilinear kernels' copy of the volume. */
+#define TRILINEAR_PAD 2
+
+/* The volume the next call reads (set_volume): voxel (0, 0, 0), the shape, the strides and the last voxel's flat index. */
 extern const float *density;
 extern int sizeX, sizeY, sizeZ, strideX, strideY, lastVoxel;
 

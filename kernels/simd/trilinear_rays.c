@@ -120,16 +120,19 @@ double trilinear_rays_sum(const double *source, int sourceFirst, const double *t
     ray.kBegin = 0;
     ray.kEnd = nPoints;
     if (!(clip(&ray, ray.o[0], ray.e[0], size[0]) && clip(&ray, ray.o[1], ray.e[1], size[1]) && clip(&ray, ray.o[2], ray.e[2], size[2]))) continue;
-    ray.kInteriorBegin = ray.kBegin;
-    ray.kInteriorEnd = ray.kEnd;
-    for (int a = 0; a < 3; a++) clip_interior(&ray, ray.o[a], ray.e[a], size[a]);
-    if (!(ray.kInteriorBegin < ray.kInteriorEnd)) ray.kInteriorBegin = ray.kInteriorEnd = ray.kEnd;
     if (!finite(ray.o[0] + ray.o[1] + ray.o[2] + ray.e[0] + ray.e[1] + ray.e[2])) {
       status[r] = RAY_FOR_JS;
       continue;
     }
     const double cellsPerSample = __builtin_fabs(ray.e[0]) + __builtin_fabs(ray.e[1]) + __builtin_fabs(ray.e[2]);
     const int kind = cellsPerSample <= CELL_WALK_MAX_STEP ? 0 : 1;
+    /* the interior samples, for the samples one by one (the cell walk needs none: trilinear_cells.c) */
+    ray.kInteriorBegin = ray.kBegin;
+    ray.kInteriorEnd = ray.kEnd;
+    if (kind == 1) {
+      for (int a = 0; a < 3; a++) clip_interior(&ray, ray.o[a], ray.e[a], size[a]);
+      if (!(ray.kInteriorBegin < ray.kInteriorEnd)) ray.kInteriorBegin = ray.kInteriorEnd = ray.kEnd;
+    }
     if (countSamples) samples += touching_samples(&ray);
     Queue *q = &queues[kind];
     double *slot = q->rays + RAY_FIELDS * q->count;

@@ -6,7 +6,8 @@
  *
  * Between the files a ray is RAY_FIELDS doubles, as TrilinearSampler holds it: `q_k = o + k e` in
  * index units (o x y z, e x y z), the samples [kb, ke) that may touch the volume and the interior
- * ones [kib, kie), whose cells have all eight corners inside (TrilinearSampler.kInteriorBegin);
+ * ones [kib, kie), whose cells have all eight corners inside (TrilinearSampler.kInteriorBegin; the
+ * samples one by one only: the cell walk reads the zero-padded copy of the volume, simd_volume.h);
  * its sums are SUM_FIELDS doubles (RaySum: F, A x y z, B' x y z with B' = sum_k (k - kb) grad f).
  *
  * Four rays go at once, one per f32x4 lane; a lane's sums do not depend on the other lanes (a lane

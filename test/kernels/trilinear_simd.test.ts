@@ -7,6 +7,7 @@
  * threads agree with one thread); batches larger than one call; non-finite voxels read only where
  * the JS kernels read them; a volume copied in once per key.
  */
+import { siddonForwardImpl } from '../../kernels/shared/siddon_impl.js';
 import { trilinearForwardImpl, type TrilinearSampling, type VolumeShape } from '../../kernels/shared/trilinear_impl.js';
 import { RAY_GRADIENT_WIDTH } from '../../kernels/shared/trilinear_ray_gradient.js';
 import { SIMD_CHUNK, SimdKernels, disposeSimdKernels, simdKernels } from '../../kernels/simd/simd_kernels.js';
@@ -74,6 +75,37 @@ test.each<[VolumeShape]>([[[1, 6, 5]], [[2, 3, 40]], [[7, 1, 9]]])('volumes with
     expect(maxRelativeError(simd.pixels, js.pixels)).toBeLessThan(2e-6);
     expect(maxRelativeError(simd.rows!, js.rows!)).toBeLessThan(2e-5);
     expect(js.pixels.filter((v) => v > 0).length).toBeGreaterThan(50);
+  }
+});
+
+test('rays along the faces at the largest step the cell walk takes read zeros around the volume, as the JS kernels', () => {
+  // each ray runs along one axis, from 20 voxels before the volume to 20 past it, at a step of
+  // 0.69 voxels (CELL_WALK_MAX_STEP 0.7), through cells as far out as the walk goes: lower
+  // corners from -2 to N on the other axes
+  const pairs: number[][] = [];
+  for (let a = 0; a < 3; a++) {
+    const [b, c] = [(a + 1) % 3, (a + 2) % 3];
+    for (const u of [-1.6, -1.2, -0.4, 0.3, shape[b] - 1.3, shape[b] - 0.6, shape[b] - 0.2, shape[b] + 0.4]) {
+      for (const v of [-1.7, -0.5, shape[c] - 0.7, shape[c] + 0.45]) {
+        const s = [0, 0, 0];
+        const t = [0, 0, 0];
+        [s[a], t[a]] = [-20, shape[a] + 20];
+        [s[b], t[b], s[c], t[c]] = [u, u + 0.01, v, v - 0.01];
+        pairs.push(u > 0 ? [...s, ...t] : [...t, ...s]);
+      }
+    }
+  }
+  const source = Float32Array.from(pairs.flatMap((p) => p.slice(0, 3)));
+  const target = Float32Array.from(pairs.flatMap((p) => p.slice(3)));
+  const volume = randomRayCase(3, shape, 1).volume;
+  const nPoints = Math.ceil(Math.max(...shape.map((n) => n + 40)) / 0.69) + 1;
+  for (const voxelShift of [0.5, 0]) {
+    const sampling = { voxelShift, lo: 0, hi: 1, nPoints };
+    const simd = render(volume, source, target, sampling, true);
+    const js = render(volume, source, target, { ...sampling, simd: false }, true);
+    expect(maxRelativeError(simd.pixels, js.pixels)).toBeLessThan(2e-6);
+    expect(maxRelativeError(simd.rows!, js.rows!)).toBeLessThan(2e-5);
+    expect(js.pixels.filter((v) => v > 0).length).toBeGreaterThan(20);
   }
 });
 
@@ -156,9 +188,38 @@ test('a volume is copied in once per key: the same key keeps the copy, a new key
   expect(simdKernels()).not.toBe(simd);
 });
 
+test('the Siddon and Trilinear kernels keep their copies of one volume (plain and zero padded) side by side', () => {
+  const c = randomRayCase(43, shape, 400, 20);
+  const rays = (density: Float32Array, densityKey: number) => ({ density, shape, source: c.source, target: c.target, nRays: 400, raysPerSource: 20, mask: null, densityKey });
+  const trilinear = (density: Float32Array, key: number) => {
+    const out = new Float64Array(400);
+    trilinearForwardImpl(rays(density, key), { voxelShift: 0.5, lo: -0.1, hi: 1.1, nPoints: 300 }, out);
+    return out;
+  };
+  const siddon = (density: Float32Array, key: number) => {
+    const out = new Float64Array(400);
+    siddonForwardImpl(rays(density, key), { voxelShift: 0.5, alphaMin: 0, alphaMax: 1, reduce: 'sum', channels: 1 }, out);
+    return out;
+  };
+  const doubled = Float32Array.from(c.volume, (v) => 2 * v);
+  const t1 = trilinear(c.volume, 7e8);
+  const s1 = siddon(c.volume, 7e8);
+  // other values under the same key, in turns: each kernel still reads its own copy
+  expect(trilinear(doubled, 7e8)).toEqual(t1);
+  expect(siddon(doubled, 7e8)).toEqual(s1);
+  expect(trilinear(doubled, 7e8)).toEqual(t1);
+  // a new key: each copies the new values in, and then keeps them
+  const t2 = trilinear(doubled, 7e8 + 1);
+  const s2 = siddon(doubled, 7e8 + 1);
+  expect(maxRelativeError(t2, Float64Array.from(t1, (v) => 2 * v))).toBeLessThan(1e-6);
+  expect(maxRelativeError(s2, Float64Array.from(s1, (v) => 2 * v))).toBeLessThan(1e-6);
+  expect(trilinear(c.volume, 7e8 + 1)).toEqual(t2);
+  expect(siddon(c.volume, 7e8 + 1)).toEqual(s2);
+});
+
 test('with countSamples, the samples touching the volume are counted as the JS kernels count them (else 0)', () => {
   const c = randomRayCase(61, shape, 500, 25);
-  const rays = { density: c.volume, shape, source: c.source, target: c.target, nRays: 500, raysPerSource: 25, mask: null };
+  const rays = { density: c.volume, shape, source: c.source, target: c.target, nRays: 500, raysPerSource: 20, mask: null };
   for (const nPoints of [40, 400]) {
     const sampling = { voxelShift: 0.5, lo: -0.2, hi: 1.2, nPoints };
     const count = (extra: Partial<TrilinearSampling>) => trilinearForwardImpl(rays, { ...sampling, ...extra }, new Float64Array(500));
