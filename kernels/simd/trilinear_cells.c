@@ -3,9 +3,9 @@
  * walks its own ray through the cells of the trilinear grid and sums the samples of each cell in
  * closed form, the same formulas as `cellSums` (see that file's comment); the plane crossings in
  * float64, the rest in float32 (see trilinear_simd.h). Every cell a ray visits has its corners in
- * the volume's zero padding or inside the volume (simd_volume.h), so all four lanes' corners come
- * through `interior_corners`, with no mask; a lane whose ray has ended stays on its last cell and
- * adds nothing.
+ * the volume or in the zero padding of the Trilinear kernels' copy of it (simd_volume.h
+ * TRILINEAR_PAD), so all four lanes' corners come through `interior_corners`, with no mask; a lane
+ * whose ray has ended stays on its last cell and adds nothing.
  */
 #include "trilinear_simd.h"
 
@@ -31,7 +31,7 @@ static double increment(double e) {
  * One lane's start, as fields to load into vectors. The walk (first cell, crossings, their sample
  * indices) is CellWalk.start's, from the ray's own `o` and absolute sample indices, to the bit
  * (sample indices are integers below 2^24, exact in float32); positions are taken relative to
- * sample `kb` (`ox`, `px`: small numbers, for float32).
+ * the cell (`px`: small numbers, for float32).
  */
 typedef struct {
   float ex[4], ey[4], ez[4], k[4], ke[4], kb[4];
@@ -96,7 +96,7 @@ static inline __attribute__((always_inline)) void four_rays(const double *rays, 
   const V half = wasm_f32x4_splat(0.5f), twelfth = wasm_f32x4_splat(1.0f / 12);
   const V exh = MUL(half, ex), eyh = MUL(half, ey), ezh = MUL(half, ez);
   const V exy = MUL(MUL(ex, ey), twelfth), exz = MUL(MUL(ex, ez), twelfth), eyz = MUL(MUL(ey, ez), twelfth);
-  /* 2 kb + 1: `k + kEnd - kb2` is twice the centre of a cell's samples counted from kb */
+  /* 2 kb + 1: `k + kEnd - kb2` is twice the centre of a cell's samples counted from kb (exact: integers below 2^24) */
   const V kb2 = ADD(ADD(LOAD(s.kb), LOAD(s.kb)), wasm_f32x4_splat(1));
   const V zero = wasm_f32x4_splat(0);
   V f = zero, ax = zero, ay = zero, az = zero, bx = zero, by = zero, bz = zero;
