@@ -45,73 +45,20 @@ export const RayStatus = {
 const MAX_VOLUME_BYTES = 128 * 2 ** 20;
 const PAGE = 65536;
 
+/** The rays of a call, as every kernel export takes them (see `sumTrilinearRays`). */
+type CallRays = [source: number, sourceFirst: number, target: number, first: number, n: number, raysPerSource: number];
+
+/** trilinear_range's parameters: the rays, the box faces per axis, where `(lo, hi)` goes. */
+type RangeArgs = [...CallRays, c0x: number, c0y: number, c0z: number, c1x: number, c1y: number, c1z: number, out: number];
+
 interface SimdExports {
   __heap_base: WebAssembly.Global;
   trilinear_pad(): number;
   set_volume(copy: number, x: number, y: number, z: number, pad: number): void;
-  trilinear_rays_sum(
-    source: number,
-    sourceFirst: number,
-    target: number,
-    first: number,
-    n: number,
-    raysPerSource: number,
-    shift: number,
-    lo: number,
-    step: number,
-    nPoints: number,
-    sums: number,
-    status: number,
-    withGradient: number,
-    countSamples: number,
-  ): number;
-  trilinear_range(
-    source: number,
-    sourceFirst: number,
-    target: number,
-    first: number,
-    n: number,
-    raysPerSource: number,
-    c0x: number,
-    c0y: number,
-    c0z: number,
-    c1x: number,
-    c1y: number,
-    c1z: number,
-    out: number,
-  ): void;
-  trilinear_range_bounds(
-    source: number,
-    sourceFirst: number,
-    target: number,
-    first: number,
-    n: number,
-    raysPerSource: number,
-    c0x: number,
-    c0y: number,
-    c0z: number,
-    c1x: number,
-    c1y: number,
-    c1z: number,
-    out: number,
-    bounds: number,
-    faces: number,
-    stride: number,
-  ): void;
-  siddon_rays_sum(
-    source: number,
-    sourceFirst: number,
-    target: number,
-    first: number,
-    n: number,
-    raysPerSource: number,
-    shift: number,
-    alphaMin: number,
-    alphaMax: number,
-    sums: number,
-    status: number,
-    withJumps: number,
-  ): number;
+  trilinear_rays_sum(...args: [...CallRays, shift: number, lo: number, step: number, nPoints: number, sums: number, status: number, withGradient: number, countSamples: number]): number;
+  trilinear_range(...args: RangeArgs): void;
+  trilinear_range_bounds(...args: [...RangeArgs, bounds: number, faces: number, stride: number]): void;
+  siddon_rays_sum(...args: [...CallRays, shift: number, alphaMin: number, alphaMax: number, sums: number, status: number, withJumps: number]): number;
 }
 
 /** How `sumTrilinearRays` samples the rays (`TrilinearSampler`'s fields). */
@@ -296,10 +243,11 @@ export class SimdKernels {
    */
   trilinearRange(sourceFirst: number, first: number, n: number, raysPerSource: number, c0: ArrayLike<number>, c1: ArrayLike<number>, withBounds = false): [number, number] {
     const o = this.offsets;
+    const args: RangeArgs = [o.source, sourceFirst, o.target, first, n, raysPerSource, c0[0], c0[1], c0[2], c1[0], c1[1], c1[2], o.sums];
     if (withBounds) {
-      this.exports.trilinear_range_bounds(o.source, sourceFirst, o.target, first, n, raysPerSource, c0[0], c0[1], c0[2], c1[0], c1[1], c1[2], o.sums, o.bounds, o.faces, SIMD_CHUNK);
+      this.exports.trilinear_range_bounds(...args, o.bounds, o.faces, SIMD_CHUNK);
     } else {
-      this.exports.trilinear_range(o.source, sourceFirst, o.target, first, n, raysPerSource, c0[0], c0[1], c0[2], c1[0], c1[1], c1[2], o.sums);
+      this.exports.trilinear_range(...args);
     }
     return [this.sums[0], this.sums[1]];
   }
