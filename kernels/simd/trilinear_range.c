@@ -23,12 +23,7 @@
 /* A face of the box: 2 a + f for face f (0: c0, 1: c1) of axis a (RayBounds' codes), or none. */
 #define NO_FACE (-1)
 
-/* `first ? a : second ? b : NO_FACE` per lane (tf.js's tie rules, NaN to no face), int32 codes. */
-static inline V face_of(V first, int a, V second, int b) {
-  return SEL(first, wasm_i32x4_splat(a), SEL(second, wasm_i32x4_splat(b), wasm_i32x4_splat(NO_FACE)));
-}
-
-/* The same, choosing between two vectors of codes. */
+/* `first ? a : second ? b : NO_FACE` per lane, int32 codes (tf.js's tie rules: NaN goes to no face). */
 static inline V faces_of(V first, V a, V second, V b) {
   return SEL(first, a, SEL(second, b, wasm_i32x4_splat(NO_FACE)));
 }
@@ -53,8 +48,9 @@ static inline __attribute__((always_inline)) Bounds bounds_of(const V s[3], cons
     entry[a] = wasm_f32x4_min(a0, a1);
     exit[a] = wasm_f32x4_max(a0, a1);
     if (withFaces) {
-      entryFace[a] = face_of(wasm_f32x4_le(a0, a1), 2 * a, wasm_f32x4_gt(a0, a1), 2 * a + 1);
-      exitFace[a] = face_of(wasm_f32x4_ge(a0, a1), 2 * a, wasm_f32x4_lt(a0, a1), 2 * a + 1);
+      const V lower = wasm_i32x4_splat(2 * a), upper = wasm_i32x4_splat(2 * a + 1);
+      entryFace[a] = faces_of(wasm_f32x4_le(a0, a1), lower, wasm_f32x4_gt(a0, a1), upper);
+      exitFace[a] = faces_of(wasm_f32x4_ge(a0, a1), lower, wasm_f32x4_lt(a0, a1), upper);
     }
   }
   Bounds b;
