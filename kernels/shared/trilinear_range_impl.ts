@@ -63,24 +63,24 @@ function boxFaces(rays: RangeRays): [Float64Array, Float64Array] {
 
 /**
  * One ray's `alphaMin` and `alphaMax` (float32 values), and the face each depends on: `2 a + f`
- * for face `f` (0: `c0 = -v`, 1: `c1 = N + 1 - v`) of axis `a`, or `NONE`.
+ * for face `f` (0: `c0 = -v`, 1: `c1 = N + 1 - v`, the box's `boxFaces`) of axis `a`, or `NONE`.
  */
 class RayBounds {
   alphaMin = 0;
   alphaMax = 0;
   minFace = NONE;
   maxFace = NONE;
-  private readonly c0: Float64Array;
-  private readonly c1: Float64Array;
   /** Per axis: `min(alpha_0, alpha_1)`, `max(alpha_0, alpha_1)` and the face each took the gradient from. */
   private readonly entry = new Float64Array(3);
   private readonly exit = new Float64Array(3);
   private readonly entryFace = new Int8Array(3);
   private readonly exitFace = new Int8Array(3);
 
-  constructor(private readonly rays: RangeRays) {
-    [this.c0, this.c1] = boxFaces(rays);
-  }
+  constructor(
+    private readonly rays: RangeRays,
+    private readonly c0: Float64Array,
+    private readonly c1: Float64Array,
+  ) {}
 
   /** Evaluates ray `r`. */
   evaluate(r: number): void {
@@ -133,12 +133,11 @@ function addFaceGradient(rays: RangeRays, c0: Float64Array, c1: Float64Array, r:
 
 /**
  * `(lo, hi)`: the minimum over rays of `alphaMin` and the maximum of `alphaMax`, each the first
- * extreme or NaN as the cpu reductions take it; with `bounds`, every ray's `alphaMin` and
- * `alphaMax` are written there too.
+ * extreme or NaN as the cpu reductions take it, for the box faces `c0`, `c1` (`boxFaces`); with
+ * `bounds`, every ray's `alphaMin` and `alphaMax` are written there too.
  */
-function rangeOf(rays: RangeRays, bounds?: RayRangeBounds): [number, number] {
+function rangeOf(rays: RangeRays, c0: Float64Array, c1: Float64Array, bounds?: RayRangeBounds): [number, number] {
   const { source, target, raysPerSource } = rays;
-  const [c0, c1] = boxFaces(rays);
   let lo = NaN;
   let hi = NaN;
   for (let r = 0; r < rays.nRays; r++) {
@@ -171,7 +170,7 @@ function rangeOf(rays: RangeRays, bounds?: RayRangeBounds): [number, number] {
  */
 export function trilinearRangeImpl(rays: RangeRays, out: Float32Array | Float64Array, simd = true): void {
   const [c0, c1] = boxFaces(rays);
-  [out[0], out[1]] = (simd ? trilinearRangeSimd(rays, c0, c1) : null) ?? rangeOf(rays);
+  [out[0], out[1]] = (simd ? trilinearRangeSimd(rays, c0, c1) : null) ?? rangeOf(rays, c0, c1);
 }
 
 /** The number of elements of `values` equal to `value`. */
@@ -193,7 +192,7 @@ export function trilinearRangeGradImpl(rays: RangeRays, dy: ArrayLike<number>, g
   const bounds = { alphaMin: new Float32Array(n), alphaMax: new Float32Array(n), minFace: new Int8Array(n), maxFace: new Int8Array(n) };
   // the SIMD module gives each ray's faces too; the JS loop leaves them to RayBounds below
   const fromSimd = simd ? trilinearRangeSimd(rays, c0, c1, bounds) : null;
-  const [lo, hi] = fromSimd ?? rangeOf(rays, bounds);
+  const [lo, hi] = fromSimd ?? rangeOf(rays, c0, c1, bounds);
   const { alphaMin, alphaMax } = bounds;
   const countLo = countEqual(alphaMin, lo);
   const countHi = countEqual(alphaMax, hi);
@@ -202,7 +201,7 @@ export function trilinearRangeGradImpl(rays: RangeRays, dy: ArrayLike<number>, g
   const dSource = new Float64Array(grads.dSource.length);
   const { dTarget } = grads;
   dTarget.fill(0);
-  const evaluator = fromSimd === null ? new RayBounds(rays) : null;
+  const evaluator = fromSimd === null ? new RayBounds(rays, c0, c1) : null;
   const dt = new Float64Array(3);
   for (let r = 0; r < n; r++) {
     const atLo = weightLo !== 0 && alphaMin[r] === lo;
