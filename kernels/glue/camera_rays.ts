@@ -7,16 +7,14 @@ import { jsMemoryKernelConfigs, type KernelIO } from './kernel_io.js';
 function cameraRays(io: KernelIO, inputs: Record<string, TensorInfo>, _attrs: NamedAttrMap): TensorInfo[] {
   const b = inputs.camToIndex.shape[0];
   const p = inputs.points.shape[0];
-  const target = io.output([b, p, 3]);
-  const rayLength = io.output([b, p]);
+  const [target, rayLength] = io.outputs([[b, p, 3], [b, p]]);
   cameraRaysImpl(io.values(inputs.camToIndex), io.values(inputs.linear), io.values(inputs.points), target.values, rayLength.values);
   return [target.info, rayLength.info];
 }
 
 function cameraRaysGrad(io: KernelIO, inputs: Record<string, TensorInfo>, _attrs: NamedAttrMap): TensorInfo[] {
   const b = inputs.linear.shape[0];
-  const dCamToIndex = io.output([b, 3, 4]);
-  const dLinear = io.output([b, 3, 3]);
+  const [dCamToIndex, dLinear] = io.outputs([[b, 3, 4], [b, 3, 3]]);
   cameraRaysGradImpl(io.values(inputs.linear), io.values(inputs.points), io.values(inputs.dTarget), io.values(inputs.dRayLength), dCamToIndex.values, dLinear.values);
   return [dCamToIndex.info, dLinear.info];
 }

@@ -29,12 +29,12 @@ function run(kernel: RayKernelName, io: KernelIO, inputs: Record<string, TensorI
 function siddonForward(io: KernelIO, inputs: Record<string, TensorInfo>, attrs: NamedAttrMap): TensorInfo | TensorInfo[] {
   const a = attrs as unknown as SiddonAttrs;
   const nRays = rayCounts(inputs).nRays;
-  const out = io.output([nRays, a.channels]);
   if (!a.rayGradients) {
+    const [out] = io.outputs([[nRays, a.channels]]);
     run('siddonForward', io, inputs, a, null, { out: out.values });
     return out.info;
   }
-  const rayGradients = io.output([nRays, 6]);
+  const [out, rayGradients] = io.outputs([[nRays, a.channels], [nRays, 6]]);
   run('siddonForward', io, inputs, a, null, { out: out.values, rayGradients: rayGradients.values });
   return [out.info, rayGradients.info];
 }
@@ -43,8 +43,7 @@ function siddonForward(io: KernelIO, inputs: Record<string, TensorInfo>, attrs: 
 function siddonScaleRayGradients(io: KernelIO, inputs: Record<string, TensorInfo>): TensorInfo[] {
   const nRays = inputs.rayGradients.shape[0];
   const nSources = inputs.source.shape[0];
-  const dSource = io.output([nSources, 3]);
-  const dTarget = io.output([nRays, 3]);
+  const [dSource, dTarget] = io.outputs([[nSources, 3], [nRays, 3]]);
   scaleRayGradientsImpl(io.values(inputs.rayGradients), 6, io.values(inputs.dy), nRays / nSources, dSource.values, dTarget.values);
   return [dSource.info, dTarget.info];
 }
@@ -52,15 +51,14 @@ function siddonScaleRayGradients(io: KernelIO, inputs: Record<string, TensorInfo
 function siddonGradRays(io: KernelIO, inputs: Record<string, TensorInfo>, attrs: NamedAttrMap): TensorInfo[] {
   const a = attrs as unknown as SiddonAttrs;
   const { nRays, nSources } = rayCounts(inputs);
-  const dSource = io.output([nSources, 3]);
-  const dTarget = io.output([nRays, 3]);
+  const [dSource, dTarget] = io.outputs([[nSources, 3], [nRays, 3]]);
   run('siddonGradRays', io, inputs, a, io.values(inputs.dy), { dSource: dSource.values, dTarget: dTarget.values });
   return [dSource.info, dTarget.info];
 }
 
 function siddonGradDensity(io: KernelIO, inputs: Record<string, TensorInfo>, attrs: NamedAttrMap): TensorInfo {
   const a = attrs as unknown as SiddonAttrs;
-  const dDensity = io.output([...inputs.density.shape]);
+  const [dDensity] = io.outputs([[...inputs.density.shape]]);
   run('siddonGradDensity', io, inputs, a, io.values(inputs.dy), { dDensity: dDensity.values });
   return dDensity.info;
 }

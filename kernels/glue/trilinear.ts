@@ -43,12 +43,12 @@ function run(kernel: RayKernelName, io: KernelIO, inputs: Record<string, TensorI
 function trilinearForward(io: KernelIO, inputs: Record<string, TensorInfo>, attrs: NamedAttrMap): TensorInfo | TensorInfo[] {
   const a = attrs as unknown as TrilinearAttrs;
   const nRays = rayCounts(inputs).nRays;
-  const out = io.output([nRays, a.channels]);
   if (!a.rayGradients) {
+    const [out] = io.outputs([[nRays, a.channels]]);
     run('trilinearForward', io, inputs, a, false, { out: out.values });
     return out.info;
   }
-  const rayGradients = io.output([nRays, RAY_GRADIENT_WIDTH]);
+  const [out, rayGradients] = io.outputs([[nRays, a.channels], [nRays, RAY_GRADIENT_WIDTH]]);
   run('trilinearForward', io, inputs, a, false, { out: out.values, rayGradients: rayGradients.values });
   return [out.info, rayGradients.info];
 }
@@ -57,9 +57,7 @@ function trilinearForward(io: KernelIO, inputs: Record<string, TensorInfo>, attr
 function trilinearScaleRayGradients(io: KernelIO, inputs: Record<string, TensorInfo>): TensorInfo[] {
   const nRays = inputs.rayGradients.shape[0];
   const nSources = inputs.source.shape[0];
-  const dSource = io.output([nSources, 3]);
-  const dTarget = io.output([nRays, 3]);
-  const dRange = io.output([2]);
+  const [dSource, dTarget, dRange] = io.outputs([[nSources, 3], [nRays, 3], [2]]);
   scaleRayGradientsImpl(io.values(inputs.rayGradients), RAY_GRADIENT_WIDTH, io.values(inputs.dy), nRays / nSources, dSource.values, dTarget.values, dRange.values);
   return [dSource.info, dTarget.info, dRange.info];
 }
@@ -67,16 +65,14 @@ function trilinearScaleRayGradients(io: KernelIO, inputs: Record<string, TensorI
 function trilinearGradRays(io: KernelIO, inputs: Record<string, TensorInfo>, attrs: NamedAttrMap): TensorInfo[] {
   const a = attrs as unknown as TrilinearAttrs;
   const { nRays, nSources } = rayCounts(inputs);
-  const dSource = io.output([nSources, 3]);
-  const dTarget = io.output([nRays, 3]);
-  const dRange = io.output([2]);
+  const [dSource, dTarget, dRange] = io.outputs([[nSources, 3], [nRays, 3], [2]]);
   run('trilinearGradRays', io, inputs, a, true, { dSource: dSource.values, dTarget: dTarget.values, dRange: dRange.values });
   return [dSource.info, dTarget.info, dRange.info];
 }
 
 function trilinearGradDensity(io: KernelIO, inputs: Record<string, TensorInfo>, attrs: NamedAttrMap): TensorInfo {
   const a = attrs as unknown as TrilinearAttrs;
-  const dDensity = io.output([...inputs.density.shape]);
+  const [dDensity] = io.outputs([[...inputs.density.shape]]);
   run('trilinearGradDensity', io, inputs, a, true, { dDensity: dDensity.values });
   return dDensity.info;
 }

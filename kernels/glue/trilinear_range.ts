@@ -16,15 +16,14 @@ function rangeRaysOf(io: KernelIO, inputs: Record<string, TensorInfo>, attrs: Na
 }
 
 function trilinearRangeForward(io: KernelIO, inputs: Record<string, TensorInfo>, attrs: NamedAttrMap): TensorInfo {
-  const out = io.output([2]);
+  const [out] = io.outputs([[2]]);
   trilinearRangeImpl(rangeRaysOf(io, inputs, attrs), out.values);
   return out.info;
 }
 
 function trilinearRangeGrad(io: KernelIO, inputs: Record<string, TensorInfo>, attrs: NamedAttrMap): TensorInfo[] {
   const { nRays, nSources } = rayCounts(inputs);
-  const dSource = io.output([nSources, 3]);
-  const dTarget = io.output([nRays, 3]);
+  const [dSource, dTarget] = io.outputs([[nSources, 3], [nRays, 3]]);
   trilinearRangeGradImpl(rangeRaysOf(io, inputs, attrs), io.values(inputs.dy), { dSource: dSource.values, dTarget: dTarget.values });
   return [dSource.info, dTarget.info];
 }

@@ -8,12 +8,15 @@
 import * as tf from '@tensorflow/tfjs';
 import { DiffdrrReplay } from './diffdrr_float64_replay.js';
 import { disposeSubjects, hasReferences, loadF32, loadManifest, missingReferences, renderCase, subjectDensity, subjectOf, unsupportedReason, voxelShiftOf, type ReferenceCase } from './reference_cases.js';
+import { setNumThreads } from '../../kernels/threads/index.js';
 import { maxRelativeError } from './tf_setup.js';
 
 /** The backend the reference tests run on. */
 export interface ReferenceBackend {
   /** tf.js backend name. */
-  backend: 'cpu' | 'webgpu';
+  backend: 'cpu' | 'wasm' | 'webgpu';
+  /** Kernel threads (`setNumThreads`) while the cases run on cpu or wasm; default: as configured. */
+  threads?: number;
   /** Shown after the backend name in the describe title (e.g. the adapter); not used for cpu. */
   detail?: string;
   /** Why the backend is unavailable here (its tests are then listed as skipped), or null. */
@@ -37,14 +40,16 @@ export interface DensityGradientTolerance {
   why: string;
 }
 
-/** The describe title: `base` on cpu, `base on <backend> (<detail>)` elsewhere, plus why it skips. */
+/** The describe title: `base` on cpu, `base on <backend> (<detail>)` elsewhere (with the thread count where set), plus why it skips. */
 export function referenceTitle(base: string, target: ReferenceBackend, skipped: string | null): string {
-  const on = target.backend === 'cpu' ? '' : ` on ${target.backend}${target.detail ? ` (${target.detail})` : ''}`;
+  const details = [target.detail, target.threads === undefined ? undefined : `${target.threads} thread${target.threads === 1 ? '' : 's'}`].filter(Boolean);
+  const on = target.backend === 'cpu' && details.length === 0 ? '' : ` on ${target.backend}${details.length ? ` (${details.join(', ')})` : ''}`;
   return `${base}${on}${skipped ? ` (skipped: ${skipped})` : ''}`;
 }
 
-/** How log lines start: nothing on cpu (as before), the backend name elsewhere. */
-export const logPrefix = (target: ReferenceBackend): string => (target.backend === 'cpu' ? '' : `${target.backend} `);
+/** How log lines start: nothing on cpu (as before), the backend name (and threads) elsewhere. */
+export const logPrefix = (target: ReferenceBackend): string =>
+  target.backend === 'cpu' ? '' : `${target.backend}${target.threads === undefined ? '' : ` (${target.threads} thread${target.threads === 1 ? '' : 's'})`} `;
 
 /**
  * Reads the case's subject on cpu (reference_cases reads its density values synchronously, which
@@ -55,13 +60,14 @@ export async function onBackend(target: ReferenceBackend, c: ReferenceCase): Pro
   await tf.setBackend('cpu');
   await subjectOf(c);
   await tf.setBackend(target.backend);
+  if (target.threads !== undefined) setNumThreads(target.threads);
 }
 
 /** Defines the reference render tests on `target`. */
 export function defineReferenceRenderTests(target: ReferenceBackend): void {
   const unavailable = target.unavailable ?? null;
   if (!hasReferences) {
-    test.skip(`DiffDRR reference cases${target.backend === 'cpu' ? '' : ` on ${target.backend}`}: skipped, ${missingReferences}`, () => {});
+    test.skip(`${referenceTitle('DiffDRR reference cases', target, null)}: skipped, ${missingReferences}`, () => {});
     return;
   }
   const cases = loadManifest().cases;

