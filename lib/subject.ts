@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { identity4, invertAffine4, matrix4, type Matrix4 } from './geometry/matrix4.js';
 import { reorientationMatrix, type Orientation } from './geometry/orientation.js';
+import { checkVoxelSpacing } from './geometry/voxel_spacing.js';
 
 /** What `read()` returns and `new DRR(subject, ...)` takes. */
 export interface Subject {
@@ -37,7 +38,11 @@ export interface MakeSubjectOptions {
   density: tf.Tensor3D | Float32Array | number[];
   /** Shape `[X, Y, Z]` when `density` is an array. */
   shape?: [number, number, number];
-  /** Voxel-to-world affine (row-major 4x4). Default: the identity (1 mm voxels at integer positions). */
+  /**
+   * Voxel-to-world affine (row-major 4x4). Default: the identity (1 mm voxels at integer positions).
+   * Its voxel sizes (column norms of the 3x3 part) must lie in 1e-4 mm to 1e4 mm
+   * (`VOXEL_SIZE_RANGE_MM`).
+   */
   affine?: Matrix4 | number[][];
   /** Camera orientation. Default 'AP'. */
   orientation?: Orientation;
@@ -47,7 +52,8 @@ export interface MakeSubjectOptions {
 
 /**
  * A subject from a density already in memory (a synthetic phantom, a volume from another reader),
- * with no HU conversion and no centring: the affine is used as given.
+ * with no HU conversion and no centring: the affine is used as given. It must be finite and
+ * invertible, with voxel sizes in 1e-4 mm to 1e4 mm per axis (`VOXEL_SIZE_RANGE_MM`).
  */
 export function makeSubject(options: MakeSubjectOptions): Subject {
   const { density: values, shape } = options;
@@ -64,6 +70,7 @@ export function makeSubject(options: MakeSubjectOptions): Subject {
   if (density.shape.some((n) => n <= 0)) throw new Error(`density: every dimension must be positive, got [${density.shape.join(', ')}]`);
   const affine = options.affine === undefined ? identity4() : matrix4(options.affine);
   invertAffine4(affine, 'affine');
+  checkVoxelSpacing(affine, 'affine');
   const orientation = options.orientation === undefined ? 'AP' : options.orientation;
   const mask = options.mask;
   if (mask && mask.shape.some((n, i) => n !== density.shape[i])) {

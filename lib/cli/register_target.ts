@@ -18,9 +18,8 @@
  * `--delx` / `--dely`).
  */
 import { readFile } from 'node:fs/promises';
-import { gunzipSync } from 'node:zlib';
 import { convertIndexedToRgb, decode, hasPngSignature, type DecodedPng } from 'fast-png';
-import { readNifti } from '../io/nifti_file.js';
+import { gunzipNifti, readNifti } from '../io/nifti_file.js';
 
 /** A target image: one gray plane. */
 export interface TargetImage {
@@ -48,7 +47,7 @@ export async function readTargetImage(path: string): Promise<TargetImage> {
     throw new Error(`target ${path}: cannot read the file (${(err as Error).message})`);
   }
   if (hasPngSignature(bytes)) return pngTarget(bytes, path);
-  const raw = bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzip(bytes, path) : bytes;
+  const raw = bytes[0] === 0x1f && bytes[1] === 0x8b ? await gunzip(bytes, path) : bytes;
   if (niftiVersion(raw) === null) {
     throw new Error(`target ${path}: not a PNG or NIfTI image (expected a .png, .nii or .nii.gz file)`);
   }
@@ -105,12 +104,14 @@ function unpackBits(packed: Uint8Array, width: number, height: number, depth: nu
   return out;
 }
 
-function gunzip(bytes: Uint8Array, path: string): Uint8Array {
-  try {
-    return new Uint8Array(gunzipSync(bytes));
-  } catch (err) {
-    throw new Error(`target ${path}: cannot gunzip the file (${(err as Error).message})`);
-  }
+/** The inflated file, bounded by what its header (read as a 3-D image) describes: see `gunzipNifti`. */
+function gunzip(bytes: Uint8Array, path: string): Promise<Uint8Array> {
+  const fail = (problem: string): never => {
+    throw new Error(`target ${path}: ${problem}`);
+  };
+  return gunzipNifti(bytes, fail, (header) => {
+    if (niftiVersion(header) !== null) asImageHeader(header);
+  });
 }
 
 /** NIfTI version and byte order from `sizeof_hdr` (348: NIfTI-1, 540: NIfTI-2), or null. */
@@ -126,12 +127,12 @@ function niftiVersion(bytes: Uint8Array): { version: 1 | 2; littleEndian: boolea
 }
 
 /**
- * The gray plane of a NIfTI image. `readNifti` reads 3-D volumes only, so a copy of the header is
- * adjusted first: a 2-D image (`dim[0] = 2`) becomes `X x Y x 1`, and the qform/sform codes are
- * cleared (the affine is not used, and a 2-D image's affine may be singular).
+ * Makes the header at the start of `bytes` (a NIfTI-1 or -2 header: `niftiVersion` is not null)
+ * one that `readNifti` reads as an `X x Y x 1` image: a 2-D image (`dim[0] = 2`) becomes 3-D, the
+ * qform/sform codes are cleared and `pixdim[1..3]` set to 1 (the affine and the voxel sizes are not
+ * used, and a 2-D image's affine may be singular).
  */
-async function niftiTarget(raw: Uint8Array, path: string): Promise<TargetImage> {
-  const bytes = raw.slice();
+function asImageHeader(bytes: Uint8Array): { version: 1 | 2 } {
   const { version, littleEndian } = niftiVersion(bytes) as { version: 1 | 2; littleEndian: boolean };
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (version === 1) {
@@ -141,6 +142,7 @@ async function niftiTarget(raw: Uint8Array, path: string): Promise<TargetImage> 
     }
     view.setInt16(252, 0, littleEndian);
     view.setInt16(254, 0, littleEndian);
+    for (let a = 1; a <= 3; a++) view.setFloat32(76 + 4 * a, 1, littleEndian);
   } else {
     if (view.getBigInt64(16, littleEndian) === 2n) {
       view.setBigInt64(16, 3n, littleEndian);
@@ -148,7 +150,15 @@ async function niftiTarget(raw: Uint8Array, path: string): Promise<TargetImage> 
     }
     view.setInt32(344, 0, littleEndian);
     view.setInt32(348, 0, littleEndian);
+    for (let a = 1; a <= 3; a++) view.setFloat64(104 + 8 * a, 1, littleEndian);
   }
+  return { version };
+}
+
+/** The gray plane of a NIfTI image (its header adjusted by `asImageHeader` in a copy). */
+async function niftiTarget(raw: Uint8Array, path: string): Promise<TargetImage> {
+  const bytes = raw.slice();
+  const { version } = asImageHeader(bytes);
   let volume;
   try {
     volume = await readNifti(bytes);

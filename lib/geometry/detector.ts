@@ -14,8 +14,9 @@
  * shift every pixel by that many mm in the detector plane.
  */
 import * as tf from '@tensorflow/tfjs';
+import { checkOptionKeys, optionKeys } from '../validation/options.js';
 
-/** Detector geometry. Lengths in mm. */
+/** Detector geometry. Lengths in mm (see {@link DETECTOR_LENGTH_RANGE}). */
 export interface DetectorOptions {
   /** Source-to-detector distance (mm), > 0. */
   sdd: number;
@@ -35,10 +36,24 @@ export interface DetectorOptions {
   reverseXAxis?: boolean;
 }
 
+/** The keys of {@link DetectorOptions}. */
+export const DETECTOR_OPTION_KEYS = optionKeys<DetectorOptions>()(['sdd', 'height', 'delx', 'width', 'dely', 'x0', 'y0', 'reverseXAxis']);
+
+/**
+ * The lengths a detector may have (mm): `sdd`, `delx` and `dely` in `[min, max]`; `|x0|`, `|y0|`
+ * and the reach of the pixel centres from the principal ray (`delx (width - 1) / 2 + |x0|`, the
+ * same along y) at most `max`. The geometry is float32: far beyond these, pixel positions and
+ * their squares (the ray lengths) overflow to infinity or underflow to zero, and the image is NaN
+ * or silently zero.
+ */
+export const DETECTOR_LENGTH_RANGE = { min: 1e-6, max: 1e9 } as const;
+
 function positive(value: unknown, name: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
     throw new Error(`${name}: expected a finite number > 0, got ${String(value)}`);
   }
+  const { min, max } = DETECTOR_LENGTH_RANGE;
+  if (value < min || value > max) throw new Error(`${name}: expected a length in [${min.toExponential()}, ${max.toExponential()}] mm (float32 geometry), got ${value}`);
   return value;
 }
 
@@ -49,8 +64,10 @@ function positiveInteger(value: unknown, name: string): number {
   return value;
 }
 
-function finite(value: unknown, name: string): number {
+function offset(value: unknown, name: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value)) throw new Error(`${name}: expected a finite number, got ${String(value)}`);
+  const { max } = DETECTOR_LENGTH_RANGE;
+  if (Math.abs(value) > max) throw new Error(`${name}: expected an offset in [-${max.toExponential()}, ${max.toExponential()}] mm (float32 geometry), got ${value}`);
   return value;
 }
 
@@ -65,19 +82,26 @@ export class Detector {
   readonly y0: number;
   readonly reverseXAxis: boolean;
 
+  /** @throws on an unknown option, a missing or invalid value, or lengths outside {@link DETECTOR_LENGTH_RANGE}. */
   constructor(options: DetectorOptions) {
     if (options == null || typeof options !== 'object') throw new Error('detector options: expected an object with sdd, height and delx');
+    checkOptionKeys(options, DETECTOR_OPTION_KEYS, 'Detector');
     this.sdd = positive(options.sdd, 'sdd');
     this.height = positiveInteger(options.height, 'height');
     this.width = positiveInteger(options.width ?? options.height, 'width');
     this.delx = positive(options.delx, 'delx');
     this.dely = positive(options.dely ?? options.delx, 'dely');
-    this.x0 = finite(options.x0 ?? 0, 'x0');
-    this.y0 = finite(options.y0 ?? 0, 'y0');
+    this.x0 = offset(options.x0 ?? 0, 'x0');
+    this.y0 = offset(options.y0 ?? 0, 'y0');
     if (options.reverseXAxis !== undefined && typeof options.reverseXAxis !== 'boolean') {
       throw new Error(`reverseXAxis: expected a boolean, got ${String(options.reverseXAxis)}`);
     }
     this.reverseXAxis = options.reverseXAxis ?? true;
+    const { max } = DETECTOR_LENGTH_RANGE;
+    for (const [axis, spacing, n, o, names] of [['x', this.delx, this.width, this.x0, 'delx (width - 1) / 2 + |x0|'], ['y', this.dely, this.height, this.y0, 'dely (height - 1) / 2 + |y0|']] as const) {
+      const reach = (spacing * (n - 1)) / 2 + Math.abs(o);
+      if (reach > max) throw new Error(`detector: the pixel centres reach ${reach} mm from the principal ray along ${axis} (${names}); expected at most ${max.toExponential()} mm (float32 geometry)`);
+    }
   }
 
   /** Number of pixels, `height * width`. */

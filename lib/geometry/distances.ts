@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { so3Log } from './axis_angle.js';
 import { safeNorm, sqrtPositive } from '../linalg/small_matrix.js';
 import { RigidTransform, poseMatrix, type PoseLike } from './rigid_transform.js';
+import { checkOptionKeys, optionKeys } from '../validation/options.js';
 
 function checkBatches(a: tf.Tensor3D, b: tf.Tensor3D): void {
   if (a.shape[0] !== b.shape[0] && a.shape[0] !== 1 && b.shape[0] !== 1) {
@@ -38,6 +39,9 @@ export interface DoubleGeodesicOptions {
   eps?: number;
 }
 
+/** The keys of {@link DoubleGeodesicOptions}. */
+export const DOUBLE_GEODESIC_OPTION_KEYS = optionKeys<DoubleGeodesicOptions>()(['eps']);
+
 /** The three distances of {@link doubleGeodesicSE3}, each `[B]`. */
 export interface DoubleGeodesic {
   /** `sdd/2 · angle(R_a^T R_b)` (mm). */
@@ -54,6 +58,7 @@ export interface DoubleGeodesic {
  * @param sdd source-to-detector distance (mm); the angle is scaled by `sdd / 2`.
  */
 export function doubleGeodesicSE3(a: PoseLike, b: PoseLike, sdd: number, options: DoubleGeodesicOptions = {}): DoubleGeodesic {
+  checkOptionKeys(options, DOUBLE_GEODESIC_OPTION_KEYS, 'doubleGeodesicSE3');
   const ma = poseMatrix(a, 'a');
   const mb = poseMatrix(b, 'b');
   checkBatches(ma, mb);

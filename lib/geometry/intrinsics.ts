@@ -17,7 +17,8 @@
  * the negated offsets.)
  */
 import * as tf from '@tensorflow/tfjs';
-import { Detector, type DetectorOptions } from './detector.js';
+import { DETECTOR_OPTION_KEYS, Detector, type DetectorOptions } from './detector.js';
+import { checkOptionKeys } from '../validation/options.js';
 
 /** A 3x3 matrix as three rows. */
 export type Matrix3 = number[][];
@@ -25,9 +26,13 @@ export type Matrix3 = number[][];
 /** The arguments of {@link intrinsicMatrix}: the detector (defaults as `new DRR`). */
 export type IntrinsicOptions = Omit<DetectorOptions, 'reverseXAxis'>;
 
-/** The intrinsic matrix K of a detector (formula above). */
-export function intrinsicMatrix(options: IntrinsicOptions): Matrix3 {
-  const d = new Detector(options);
+/**
+ * The intrinsic matrix K of a detector (formula above), from its options or a {@link Detector}
+ * (whose `reverseXAxis`, a flip of the pixel columns, does not change K).
+ */
+export function intrinsicMatrix(options: IntrinsicOptions | DetectorOptions): Matrix3 {
+  checkOptionKeys(options, DETECTOR_OPTION_KEYS, 'intrinsicMatrix');
+  const d = options instanceof Detector ? options : new Detector(options);
   return [
     [d.sdd / d.delx, 0, d.width / 2 - d.x0 / d.delx],
     [0, d.sdd / d.dely, d.height / 2 - d.y0 / d.dely],
@@ -70,8 +75,11 @@ function rowsOf(k: Matrix3 | tf.Tensor): Matrix3 {
  * @throws if `K` is not `[[fx, 0, u0], [0, fy, v0], [0, 0, 1]]` with `fx, fy` nonzero.
  */
 export function parseIntrinsicMatrix(intrinsic: Matrix3 | tf.Tensor, options: ParseIntrinsicOptions): ParsedIntrinsics {
+  // a detector's full options are accepted too (their sdd, x0, y0 are what K gives; not read)
+  checkOptionKeys(options, DETECTOR_OPTION_KEYS, 'parseIntrinsicMatrix');
   const k = rowsOf(intrinsic);
-  const grid = new Detector({ sdd: 1, ...options });
+  const { height, width, delx, dely } = options;
+  const grid = new Detector({ sdd: 1, height, width, delx, dely });
   const [fx, fy] = [k[0][0], k[1][1]];
   const tiny = 1e-9 * Math.max(Math.abs(fx), Math.abs(fy), 1);
   if (fx === 0 || fy === 0) throw new Error(`intrinsic: expected nonzero focal lengths K[0][0] and K[1][1], got ${fx}, ${fy}`);

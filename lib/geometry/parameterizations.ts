@@ -22,7 +22,7 @@ import { matrixToQuaternionAdjugate, quaternionAdjugateToMatrix } from './quater
 import { matrixToRotation6d, rotation6dToMatrix } from './rotation_6d.js';
 import { matrixToRotation9d, rotation9dToMatrix } from './rotation_9d.js';
 import { matrixToRotation10d, rotation10dToMatrix } from './rotation_10d.js';
-import { assertFinite, describeValue } from './validation.js';
+import { assertFinite, assertNotDisposed, describeValue } from './validation.js';
 
 /** How a pose's rotation is given (DiffDRR's names). */
 export type Parameterization =
@@ -67,12 +67,13 @@ export function checkParameterization(p: unknown): Parameterization {
 }
 
 /**
- * Checks a `rotation` argument's shape (`[B, size]`; `rotation_9d` also `[B, 3, 3]`; `matrix`
- * `[B, 4, 4]`) and values (finite), and the Euler convention; throws naming `name`.
+ * Checks a `rotation` argument: a live (not disposed) real tensor (float32 or int32), its shape
+ * (`[B, size]`; `rotation_9d` also `[B, 3, 3]`; `matrix` `[B, 4, 4]`; B >= 1), its values
+ * (finite), and the Euler convention; throws naming `name`.
  */
 export function checkRotation(rotation: unknown, parameterization: Parameterization, options: RotationOptions = {}, name = 'rotation'): asserts rotation is tf.Tensor {
   checkParameterization(parameterization);
-  if (!(rotation instanceof tf.Tensor)) throw new Error(`${name}: expected a tf.Tensor, got ${describeValue(rotation)}`);
+  checkPoseTensor(rotation, name);
   const size = ROTATION_SIZE[parameterization];
   const is = (...shape: number[]) => rotation.rank === shape.length + 1 && shape.every((n, i) => rotation.shape[i + 1] === n);
   const ok = parameterization === 'matrix' ? is(4, 4) : is(size) || (parameterization === 'rotation_9d' && is(3, 3));
@@ -80,8 +81,19 @@ export function checkRotation(rotation: unknown, parameterization: Parameterizat
     const expected = parameterization === 'matrix' ? 'poses of shape [B, 4, 4]' : parameterization === 'rotation_9d' ? 'shape [B, 9] (or [B, 3, 3])' : `shape [B, ${size}]`;
     throw new Error(`${name}: parameterization '${parameterization}' expects ${expected}, got ${describeValue(rotation)}`);
   }
+  if (rotation.shape[0] === 0) throw new Error(`${name}: expected a batch of at least one (B >= 1), got shape [${rotation.shape.join(', ')}]`);
   if (parameterization === 'euler_angles') parseEulerConvention(options.convention ?? 'ZXY');
   assertFinite(rotation, name);
+}
+
+/**
+ * Throws unless `t` is a tf.Tensor that has not been disposed, of dtype float32 or int32 (a
+ * complex tensor would be cast to its real part, a bool or string one is no pose).
+ */
+export function checkPoseTensor(t: unknown, name: string): asserts t is tf.Tensor {
+  if (!(t instanceof tf.Tensor)) throw new Error(`${name}: expected a tf.Tensor, got ${describeValue(t)}`);
+  assertNotDisposed(t, name);
+  if (t.dtype !== 'float32' && t.dtype !== 'int32') throw new Error(`${name}: expected a float32 (or int32) tensor, got dtype ${t.dtype}`);
 }
 
 /**

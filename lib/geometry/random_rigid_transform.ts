@@ -11,6 +11,7 @@ import { so3Exp } from './axis_angle.js';
 import { makePose } from './pose.js';
 import { RigidTransform } from './rigid_transform.js';
 import { SeededRandom } from '../random.js';
+import { checkOptionKeys, optionKeys } from '../validation/options.js';
 
 /** Options of {@link randomRigidTransform}. */
 export interface RandomRigidTransformOptions {
@@ -23,6 +24,9 @@ export interface RandomRigidTransformOptions {
   /** Half-range of each translation component (mm), one number or one per axis. Default 100. */
   maxTranslation?: number | [number, number, number];
 }
+
+/** The keys of {@link RandomRigidTransformOptions}. */
+export const RANDOM_RIGID_TRANSFORM_OPTION_KEYS = optionKeys<RandomRigidTransformOptions>()(['batchSize', 'seed', 'maxAngle', 'maxTranslation']);
 
 /** The angle whose CDF `(a - sin a) / (m - sin m)` on `[0, m]` equals `u` (bisection). */
 function haarAngle(u: number, m: number): number {
@@ -45,6 +49,7 @@ function haarAngle(u: number, m: number): number {
  * ```
  */
 export function randomRigidTransform(options: RandomRigidTransformOptions = {}): RigidTransform {
+  checkOptionKeys(options, RANDOM_RIGID_TRANSFORM_OPTION_KEYS, 'randomRigidTransform');
   const batchSize = options.batchSize ?? 1;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`batchSize: expected a positive integer, got ${String(options.batchSize)}`);
   const maxAngle = options.maxAngle ?? Math.PI;

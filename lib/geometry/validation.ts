@@ -10,6 +10,16 @@ export function describeValue(t: unknown): string {
   return t instanceof tf.Tensor ? `shape [${t.shape.join(', ')}]` : t === null ? 'null' : typeof t;
 }
 
+/**
+ * Throws if `t` has been disposed: tf.js would fail later, deep inside an op, with "Cannot read
+ * properties of undefined (reading 'backend')".
+ */
+export function assertNotDisposed(t: tf.Tensor, name: string): void {
+  if (t.isDisposed) {
+    throw new Error(`${name}: the tensor (shape [${t.shape.join(', ')}]) has been disposed; pass a live tensor (one not disposed, nor made inside a tf.tidy that has ended)`);
+  }
+}
+
 /** The tensor's values, or null when this backend cannot read synchronously. */
 export function readValues(t: tf.Tensor): ArrayLike<number> | null {
   if (!readableSynchronously(t)) return null;
@@ -18,6 +28,15 @@ export function readValues(t: tf.Tensor): ArrayLike<number> | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * The tensor's values where reading them costs no GPU round trip (the cpu, wasm and tfjs-node
+ * backends hold tensors in CPU memory), else null. For checks of results computed on the device
+ * (a pose, an image), which a GPU backend would have to copy back and wait for.
+ */
+export function readValuesIfCheap(t: tf.Tensor): ArrayLike<number> | null {
+  return ['cpu', 'wasm', 'tensorflow'].includes(tf.getBackend()) ? readValues(t) : null;
 }
 
 /**
@@ -45,4 +64,5 @@ export function assertFinite(t: tf.Tensor, name: string): void {
 export function assertShape(t: unknown, name: string, trailing: number[], what: string): asserts t is tf.Tensor {
   const ok = t instanceof tf.Tensor && t.rank === trailing.length + 1 && trailing.every((n, i) => t.shape[i + 1] === n);
   if (!ok) throw new Error(`${name}: ${what} expects shape [B, ${trailing.join(', ')}], got ${describeValue(t)}`);
+  assertNotDisposed(t, name);
 }

@@ -13,6 +13,7 @@ import type * as tf from '@tensorflow/tfjs';
 import gifenc, * as gifencNamespace from 'gifenc';
 import type { GifencColor, GifencModule } from 'gifenc';
 import { round } from '../../kernels/shared/builtins.js';
+import { checkOptionKeys, optionKeys } from '../validation/options.js';
 
 /** A frame given as raw pixels, row-major, with interleaved channels (`[H, W, C]` order). */
 export interface RawGifFrame {
@@ -53,6 +54,9 @@ export interface GifOptions {
   normalization?: GifNormalization;
 }
 
+/** The keys of {@link GifOptions}. */
+export const GIF_OPTION_KEYS = optionKeys<GifOptions>()(['delayMs', 'loop', 'normalization']);
+
 /** Largest GIF delay: 65535 hundredths of a second. */
 const MAX_DELAY_MS = 655350;
 
@@ -82,6 +86,7 @@ interface PixelFrame {
  *   size, a frame holds a NaN or an infinity (the message names the frame index), or an option is invalid.
  */
 export async function encodeGif(frames: readonly GifFrame[], options: GifOptions = {}): Promise<Uint8Array> {
+  checkOptionKeys(options, GIF_OPTION_KEYS, 'encodeGif');
   const { delayMs = 100, loop = true, normalization = 'frame' } = options;
   if (!Number.isFinite(delayMs) || delayMs < 0 || delayMs > MAX_DELAY_MS) {
     throw new Error(`encodeGif: delayMs must be a number in 0..${MAX_DELAY_MS}, got ${String(delayMs)}`);

@@ -5,6 +5,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { checkOptionKeys, optionKeys } from '../validation/options.js';
 
 /** One loss value per iteration (index 0, 1, 2, ...); `NaN`, infinities and `null` are gaps. */
 export type LossRun = readonly (number | null | undefined)[];
@@ -30,6 +31,9 @@ export interface LossCurveOptions {
   /** Line width in pixels. Default `1.5`. */
   lineWidth?: number;
 }
+
+/** The keys of {@link LossCurveOptions}. */
+export const LOSS_CURVE_OPTION_KEYS = optionKeys<LossCurveOptions>()(['width', 'height', 'title', 'xLabel', 'yLabel', 'logY', 'labels', 'colors', 'lineWidth']);
 
 /** matplotlib's tab10 colour cycle. */
 const TAB10 = [
@@ -61,6 +65,7 @@ interface Axis {
  *   `<= 0`, or an option is invalid.
  */
 export function lossCurveSvg(series: readonly LossRun[] | LossRun, options: LossCurveOptions = {}): string {
+  checkOptionKeys(options, LOSS_CURVE_OPTION_KEYS, 'lossCurveSvg');
   const {
     width = 640,
     height = 400,

@@ -9,6 +9,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { encode } from 'fast-png';
+import { checkOptionKeys, optionKeys } from '../validation/options.js';
 
 /** Options of {@link sideBySide}. */
 export interface SideBySideOptions {
@@ -17,6 +18,9 @@ export interface SideBySideOptions {
   /** Value of the separator pixels, in the [0, 1] range of the normalised images. Default `1` (white). */
   separatorValue?: number;
 }
+
+/** The keys of {@link SideBySideOptions}. */
+export const SIDE_BY_SIDE_OPTION_KEYS = optionKeys<SideBySideOptions>()(['separatorWidth', 'separatorValue']);
 
 /**
  * Places `a` and `b`, each normalised to [0, 1], next to each other with a separator column between
@@ -31,6 +35,7 @@ export interface SideBySideOptions {
  * @throws If a shape, dtype or option is invalid, or the heights differ.
  */
 export function sideBySide(a: tf.Tensor, b: tf.Tensor, options: SideBySideOptions = {}): tf.Tensor2D {
+  checkOptionKeys(options, SIDE_BY_SIDE_OPTION_KEYS, 'sideBySide');
   const { separatorWidth = 2, separatorValue = 1 } = options;
   if (!Number.isInteger(separatorWidth) || separatorWidth < 0) {
     throw new Error(`sideBySide: separatorWidth must be a non-negative integer, got ${String(separatorWidth)}`);

@@ -7,6 +7,7 @@
 import { writeFile } from 'node:fs/promises';
 import type * as tf from '@tensorflow/tfjs';
 import { encode } from 'fast-png';
+import { checkOptionKeys, optionKeys } from '../validation/options.js';
 
 /** How pixel values become gray levels. */
 export type PngNormalization = 'minmax' | 'none';
@@ -32,6 +33,9 @@ export interface SaveImageOptions {
   invert?: boolean;
 }
 
+/** The keys of {@link SaveImageOptions}. */
+export const SAVE_IMAGE_OPTION_KEYS = optionKeys<SaveImageOptions>()(['batch', 'channel', 'bitDepth', 'normalize', 'invert']);
+
 /**
  * Encodes one 2D slice of `img` as a grayscale PNG (the bytes {@link saveImage} writes).
  *
@@ -45,6 +49,7 @@ export async function imageToPngBytes(
   img: tf.Tensor,
   options: SaveImageOptions = {},
 ): Promise<Uint8Array> {
+  checkOptionKeys(options, SAVE_IMAGE_OPTION_KEYS, 'saveImage');
   const { batch = 0, channel, bitDepth = 8, normalize = 'minmax', invert = false } = options;
   if (bitDepth !== 8 && bitDepth !== 16) {
     throw new Error(`saveImage: bitDepth must be 8 or 16, got ${String(bitDepth)}`);

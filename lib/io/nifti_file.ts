@@ -1,8 +1,10 @@
 /**
  * Reads one NIfTI file (NIfTI-1 or NIfTI-2, single-file `.nii`, plain or gzipped) into raw voxel
  * values and the voxel-to-world affine, with the same rules as nibabel (the reader behind
- * DiffDRR's references). Header fields come from nifti-reader-js; `srow_*` is read from the raw
- * header bytes because nifti-reader-js does not expose it for NIfTI-1.
+ * DiffDRR's references). The header and its extension chain are checked against the file's length
+ * and sane ranges first (`nifti_header_check.ts`); the other header fields then come from
+ * nifti-reader-js, given the fixed-size header only; `srow_*` is read from the raw header bytes
+ * because nifti-reader-js does not expose it for NIfTI-1.
  *
  * Conventions that live here:
  * - Storage order: NIfTI stores voxels with `i` fastest (Fortran order, flat index
@@ -21,12 +23,14 @@
  *      at world 0. (nifti-reader-js and the NIfTI spec's "method 1" use `diag(px, py, pz)` instead.)
  */
 import { readFile } from 'node:fs/promises';
-import { gunzipSync } from 'node:zlib';
+import { createGunzip, gunzipSync } from 'node:zlib';
 import * as nifti from 'nifti-reader-js';
 import { identity4, invertAffine4, type Matrix4 } from '../geometry/matrix4.js';
+import { checkVoxelSpacing } from '../geometry/voxel_spacing.js';
+import { checkNiftiHeader, HEADER_PROBE_BYTES, NIFTI_DATATYPES, niftiRequiredLength, type NiftiDatatypeInfo } from './nifti_header_check.js';
 
 /** Voxel datatypes `readNifti` accepts (NIfTI codes 2, 4, 512, 8, 16, 64). */
-export type NiftiDatatype = 'uint8' | 'int16' | 'uint16' | 'int32' | 'float32' | 'float64';
+export type NiftiDatatype = NiftiDatatypeInfo['name'];
 
 /** Which header transform the affine came from (see the module comment for the rules). */
 export type AffineSource = 'sform' | 'qform' | 'pixdim';
@@ -53,34 +57,43 @@ interface DatatypeInfo {
   view: (buffer: ArrayBuffer) => ArrayLike<number>;
 }
 
-const DATATYPES: Record<number, DatatypeInfo> = {
-  2: { name: 'uint8', bytes: 1, view: (b) => new Uint8Array(b) },
-  4: { name: 'int16', bytes: 2, view: (b) => new Int16Array(b) },
-  512: { name: 'uint16', bytes: 2, view: (b) => new Uint16Array(b) },
-  8: { name: 'int32', bytes: 4, view: (b) => new Int32Array(b) },
-  16: { name: 'float32', bytes: 4, view: (b) => new Float32Array(b) },
-  64: { name: 'float64', bytes: 8, view: (b) => new Float64Array(b) },
+const VIEWS: Record<NiftiDatatype, (b: ArrayBuffer) => ArrayLike<number>> = {
+  uint8: (b) => new Uint8Array(b),
+  int16: (b) => new Int16Array(b),
+  uint16: (b) => new Uint16Array(b),
+  int32: (b) => new Int32Array(b),
+  float32: (b) => new Float32Array(b),
+  float64: (b) => new Float64Array(b),
 };
 
-const SUPPORTED = Object.entries(DATATYPES)
-  .map(([code, t]) => `${t.name} (${code})`)
-  .join(', ');
+/** The header fields each affine is built from, for messages. */
+const AFFINE_FIELDS: Record<AffineSource, string> = {
+  sform: 'srow_x, srow_y, srow_z',
+  qform: 'quatern_b/c/d, qoffset_x/y/z, pixdim[1..3]',
+  pixdim: 'pixdim[1..3]',
+};
 
 const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** Layout differences between the two header versions that nifti-reader-js does not cover. */
 const VERSION = {
-  1: { headerBytes: 348, srowOffset: 280, srowBytes: 4, quaternionThreshold: 3 * 2 ** -23 },
-  2: { headerBytes: 540, srowOffset: 400, srowBytes: 8, quaternionThreshold: 3 * 2 ** -52 },
+  1: { srowOffset: 280, srowBytes: 4, quaternionThreshold: 3 * 2 ** -23 },
+  2: { srowOffset: 400, srowBytes: 8, quaternionThreshold: 3 * 2 ** -52 },
 } as const;
 
 /**
  * Reads a NIfTI-1 or NIfTI-2 volume (`.nii` or `.nii.gz`; gzip is detected from the bytes).
  *
+ * Voxel sizes must lie in `VOXEL_SIZE_RANGE_MM` (`geometry/voxel_spacing.ts`): 1e-4 mm to 1e4 mm
+ * along each index axis (the column norms of the affine's 3x3 part); a file outside it is refused.
+ *
  * @param pathOrBytes A file path, or the file's bytes (gzipped or not).
  * @returns The raw (scaled) voxel values in file order and the nibabel affine.
- * @throws Error naming the file and the problem: missing file, not NIfTI, truncated gzip or data,
- *   unsupported datatype, a non-positive or non-3-D shape, a non-finite or singular affine.
+ * @throws Error naming the file (`readNifti(<path>)`, or `readNifti(<bytes>)`), the field, its value
+ *   and what was expected: missing file, not NIfTI, truncated gzip or data, a header field out of
+ *   range (`sizeof_hdr`, `vox_offset`, `dim`, `datatype`/`bitpix`, the extension chain, non-finite
+ *   transform fields; see `nifti_header_check.ts`), a non-3-D shape, a non-finite or singular
+ *   affine, a voxel size outside 1e-4..1e4 mm.
  */
 export async function readNifti(pathOrBytes: string | Uint8Array | ArrayBuffer): Promise<NiftiVolume> {
   const source = typeof pathOrBytes === 'string' ? pathOrBytes : '<bytes>';
@@ -98,37 +111,33 @@ export async function readNifti(pathOrBytes: string | Uint8Array | ArrayBuffer):
     raw = toBytes(pathOrBytes) ?? fail('expected a file path, a Uint8Array or an ArrayBuffer');
   }
   // Copy into an ArrayBuffer of this realm (jest's vm context breaks `instanceof` on Node buffers).
-  const bytes = copyBytes(isGzip(raw) ? gunzip(raw, fail) : raw);
+  const bytes = copyBytes(isGzip(raw) ? await gunzipNifti(raw, fail) : raw);
   const buffer = bytes.buffer as ArrayBuffer;
 
-  const version = niftiVersion(bytes, fail);
+  // Every length, offset and range is checked before nifti-reader-js sees the bytes, and it is
+  // handed the fixed-size header only (no extension bytes, no data): see nifti_header_check.ts.
+  const layout = checkNiftiHeader(bytes, fail);
+  const { version, dims, voxOffset: offset } = layout;
   let header: nifti.NIFTI1 | nifti.NIFTI2;
   try {
-    header = nifti.readHeader(buffer);
+    header = nifti.readHeader(buffer.slice(0, layout.headerBytes));
   } catch (e) {
     return fail(`cannot parse the NIfTI-${version} header (${(e as Error).message})`);
   }
-  const dims = spatialDims(header.dims, fail);
-  const type = DATATYPES[header.datatypeCode] ?? fail(
-    `unsupported datatype code ${header.datatypeCode}; supported: ${SUPPORTED}`,
-  );
-
-  const offset = header.vox_offset;
-  const minOffset = VERSION[version].headerBytes + 4;
-  if (!(offset >= minOffset) || !Number.isInteger(offset)) {
-    fail(`vox_offset ${offset} is invalid for a single-file NIfTI-${version} (must be an integer >= ${minOffset})`);
-  }
+  const { name, bytes: bytesPerVoxel } = NIFTI_DATATYPES[layout.datatypeCode];
+  const type: DatatypeInfo = { name, bytes: bytesPerVoxel, view: VIEWS[name] };
   const count = dims[0] * dims[1] * dims[2];
-  const byteCount = count * type.bytes;
-  if (bytes.length < offset + byteCount) {
-    fail(`data truncated: ${dims.join('x')} ${type.name} voxels need ${byteCount} bytes from offset ${offset}, the file has ${bytes.length - offset}`);
-  }
-  const data = scaledValues(bytes, offset, count, type, header.littleEndian, header, fail);
+  const data = scaledValues(bytes, offset, count, type, layout.littleEndian, header, fail);
   const { affine, affineSource } = bestAffine(header, bytes, version, dims, fail);
   try {
     invertAffine4(affine, 'affine');
   } catch (e) {
     fail(`invalid ${affineSource} ${(e as Error).message}`);
+  }
+  try {
+    checkVoxelSpacing(affine, `${affineSource} affine (${AFFINE_FIELDS[affineSource]})`);
+  } catch (e) {
+    fail((e as Error).message);
   }
   return { dims, datatype: type.name, data, affine, affineSource, source };
 }
@@ -171,37 +180,73 @@ function isGzip(b: Uint8Array): boolean {
   return b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
 }
 
-function gunzip(b: Uint8Array, fail: (p: string) => never): Uint8Array {
+/**
+ * Decompresses a gzipped file with a bound on its output: the header is inflated first (a stream,
+ * stopped after {@link HEADER_PROBE_BYTES} bytes), checked, and the whole file is then inflated (CRC
+ * checked) up to the length that header needs plus {@link GZIP_SLACK_BYTES} or the same again,
+ * whichever is more (nibabel ignores bytes past the data; a gzip bomb, a few MB that inflate to
+ * gigabytes, is refused without them being allocated).
+ *
+ * @param adjustHeader Changes a copy of the header before its length is read (a caller that
+ *   patches the header before `readNifti`, as `tfdrr register` does for 2-D images).
+ */
+export async function gunzipNifti(b: Uint8Array, fail: (p: string) => never, adjustHeader?: (header: Uint8Array) => void): Promise<Uint8Array> {
+  const corrupt = (e: Error): never => fail(`cannot decompress the gzip data, truncated or corrupt (${e.message})`);
+  const inflated = await gunzipHead(b, HEADER_PROBE_BYTES);
+  if (inflated instanceof Error) return corrupt(inflated);
+  const head = inflated.slice();
+  adjustHeader?.(head);
+  const limit = head.length < HEADER_PROBE_BYTES ? HEADER_PROBE_BYTES : gunzipLimit(niftiRequiredLength(head, fail));
   try {
-    return gunzipSync(b);
+    // past 4 GiB (Node 20's largest buffer), the platform's own limit applies
+    return gunzipSync(b, limit <= 2 ** 32 ? { maxOutputLength: limit } : {});
   } catch (e) {
-    return fail(`cannot decompress the gzip data, truncated or corrupt (${(e as Error).message})`);
+    if ((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
+      return fail(`the gzip data inflates to more than ${limit} bytes; its header describes ${niftiRequiredLength(head, fail)} (vox_offset + the data)`);
+    }
+    return corrupt(e as Error);
   }
 }
 
-/** 1 or 2 from the magic string; anything else is an error. */
-function niftiVersion(b: Uint8Array, fail: (p: string) => never): 1 | 2 {
-  const ascii = (at: number, n: number) => String.fromCharCode(...b.subarray(at, at + n));
-  if (b.length >= 348 && ascii(344, 4) === 'n+1\0') return 1;
-  if (b.length >= 540 && ascii(4, 4) === 'n+2\0') return 2;
-  if (b.length >= 348 && (ascii(344, 4) === 'ni1\0' || ascii(4, 4) === 'ni2\0')) {
-    return fail('this is the header of a .hdr/.img pair; only single-file .nii / .nii.gz is supported');
-  }
-  if (b.length < 348) return fail(`not a NIfTI file: ${b.length} bytes, shorter than a NIfTI-1 header (348)`);
-  return fail("not a NIfTI file: no 'n+1' magic at byte 344 and no 'n+2' magic at byte 4");
+/** Extra decompressed bytes allowed past what the header describes (see {@link gunzip}). */
+const GZIP_SLACK_BYTES = 1 << 24;
+
+function gunzipLimit(required: number): number {
+  return required + Math.max(GZIP_SLACK_BYTES, required);
 }
 
-/** `dim[1..3]`, checking that the image is 3-D (trailing dimensions of size 1 are allowed). */
-function spatialDims(dim: number[], fail: (p: string) => never): [number, number, number] {
-  const ndim = dim[0];
-  if (!(ndim >= 3 && ndim <= 7)) fail(`dim[0] = ${ndim}: expected a 3-D volume (dim[0] between 3 and 7)`);
-  for (let a = 1; a <= 3; a++) {
-    if (!(dim[a] >= 1)) fail(`dim[${a}] = ${dim[a]}: every spatial dimension must be >= 1`);
-  }
-  for (let a = 4; a <= ndim; a++) {
-    if (dim[a] !== 1) fail(`dim[${a}] = ${dim[a]}: only 3-D volumes are supported (dimensions 4..${ndim} must be 1)`);
-  }
-  return [dim[1], dim[2], dim[3]];
+/** The first `n` decompressed bytes (fewer when the data is shorter), or the error that stopped it. */
+function gunzipHead(b: Uint8Array, n: number): Promise<Uint8Array | Error> {
+  return new Promise((resolve) => {
+    const stream = createGunzip();
+    const chunks: Uint8Array[] = [];
+    let length = 0;
+    let settled = false;
+    const settle = (result: Uint8Array | Error) => {
+      if (settled) return;
+      settled = true;
+      stream.destroy();
+      resolve(result);
+    };
+    const joined = () => {
+      const out = new Uint8Array(Math.min(length, n));
+      let at = 0;
+      for (const c of chunks) {
+        if (at >= out.length) break;
+        out.set(c.subarray(0, out.length - at), at);
+        at += c.length;
+      }
+      return out;
+    };
+    stream.on('data', (chunk: Uint8Array) => {
+      chunks.push(chunk);
+      length += chunk.length;
+      if (length >= n) settle(joined());
+    });
+    stream.on('end', () => settle(joined()));
+    stream.on('error', (e: Error) => settle(length >= n ? joined() : e));
+    stream.end(b);
+  });
 }
 
 function scaledValues(

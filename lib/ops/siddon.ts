@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Siddon, SiddonScaleRayGradients, type SiddonAttrs, type SiddonInputs, type SiddonReduce } from '../../kernels/kernel_names.js';
 import { wantsRayGradients } from './forward_ray_gradients.js';
+import { assertNotDisposed } from '../geometry/validation.js';
 
 /** Options of {@link siddon}. */
 export interface SiddonOptions {
@@ -34,6 +35,7 @@ export function assertTensor(t: unknown, name: string, rank: number, last?: numb
     throw new Error(`${name}: expected a tensor of ${want}, got shape [${t.shape.join(', ')}]`);
   }
   if (t.dtype !== 'float32') throw new Error(`${name}: expected dtype float32, got ${t.dtype}`);
+  assertNotDisposed(t, name);
 }
 
 /** The alpha range of `options`, validated. */

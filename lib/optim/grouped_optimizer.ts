@@ -14,6 +14,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { setLearningRate, type LearningRateSchedule } from './lr_schedule.js';
+import { checkOptionKeys, optionKeys } from '../validation/options.js';
 
 /** One group of variables updated by one optimizer. */
 export interface ParameterGroup {
@@ -25,6 +26,23 @@ export interface ParameterGroup {
   schedule?: LearningRateSchedule;
 }
 
+/** The keys of {@link ParameterGroup}. */
+export const PARAMETER_GROUP_KEYS = optionKeys<ParameterGroup>()(['variables', 'optimizer', 'schedule']);
+
+/**
+ * Disposes a tf.train optimizer and every tensor it still holds in its own fields. tf.js 4.22's
+ * `MomentumOptimizer.dispose()` frees its momentum scalar and accumulators but not the
+ * learning-rate scalar `c` its parent `SGDOptimizer` made (its override does not call
+ * `super.dispose()`), so each momentum optimizer would leak one tensor. The other tf.train
+ * optimizers leave nothing behind; the sweep costs them nothing.
+ */
+export function disposeOptimizer(optimizer: tf.Optimizer): void {
+  optimizer.dispose();
+  for (const value of Object.values(optimizer)) {
+    if (value instanceof tf.Tensor && !value.isDisposed) value.dispose();
+  }
+}
+
 export class GroupedOptimizer {
   readonly groups: readonly ParameterGroup[];
   private readonly variables: tf.Variable[];
@@ -34,6 +52,7 @@ export class GroupedOptimizer {
     if (!Array.isArray(groups) || groups.length === 0) throw new Error('GroupedOptimizer: need at least one group');
     const seen = new Set<string>();
     groups.forEach((group, i) => {
+      checkOptionKeys(group, PARAMETER_GROUP_KEYS, `GroupedOptimizer: group ${i}`);
       if (!(group.optimizer instanceof tf.Optimizer)) throw new Error(`GroupedOptimizer: group ${i} has no tf.train optimizer`);
       if (!Array.isArray(group.variables) || group.variables.length === 0) {
         throw new Error(`GroupedOptimizer: group ${i} has no variables`);
@@ -82,8 +101,8 @@ export class GroupedOptimizer {
     this.iteration++;
   }
 
-  /** Disposes every group's optimizer (its slot variables); the parameter variables are left alone. */
+  /** Disposes every group's optimizer (its slot variables, see {@link disposeOptimizer}); the parameter variables are left alone. */
   dispose(): void {
-    for (const group of this.groups) group.optimizer.dispose();
+    for (const group of this.groups) disposeOptimizer(group.optimizer);
   }
 }

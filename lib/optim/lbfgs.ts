@@ -26,6 +26,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { FlatVariables } from './flat_variables.js';
 import { dot, maxAbs, strongWolfe } from './strong_wolfe.js';
+import { checkOptionKeys, optionKeys } from '../validation/options.js';
 
 /** Options of {@link Lbfgs}. */
 export interface LbfgsOptions {
@@ -54,6 +55,11 @@ export interface LbfgsOptions {
   maxLineSearchEvaluations?: number;
 }
 
+/** The keys of {@link LbfgsOptions}. */
+export const LBFGS_OPTION_KEYS = optionKeys<LbfgsOptions>()([
+  'historySize', 'maxIterations', 'maxEvaluations', 'gradientTolerance', 'changeTolerance', 'learningRate', 'lineSearch', 'c1', 'c2', 'maxLineSearchEvaluations',
+]);
+
 /** Why {@link Lbfgs.minimize} stopped. */
 export type LbfgsStopReason =
   | 'gradientTolerance' | 'step' | 'lossChange' | 'directionalDerivative' | 'maxIterations' | 'maxEvaluations';
@@ -78,6 +84,7 @@ export interface LbfgsResult {
 type Resolved = Required<LbfgsOptions>;
 
 function resolveOptions(options: LbfgsOptions): Resolved {
+  checkOptionKeys(options, LBFGS_OPTION_KEYS, 'Lbfgs');
   const maxIterations = options.maxIterations ?? 100;
   const r: Resolved = {
     historySize: options.historySize ?? 10,

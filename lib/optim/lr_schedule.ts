@@ -9,6 +9,7 @@
  * to the gradient's scale, so a scaled gradient would not change their step.
  */
 import * as tf from '@tensorflow/tfjs';
+import { checkOptionKeys, optionKeys } from '../validation/options.js';
 
 /** A learning rate as a function of the iteration (0-based). */
 export type LearningRateSchedule = (iteration: number) => number;
@@ -33,6 +34,11 @@ export interface CosineScheduleOptions {
   minLearningRate?: number;
 }
 
+/** The keys of {@link StepScheduleOptions}. */
+export const STEP_SCHEDULE_OPTION_KEYS = optionKeys<StepScheduleOptions>()(['learningRate', 'stepSize', 'gamma']);
+/** The keys of {@link CosineScheduleOptions}. */
+export const COSINE_SCHEDULE_OPTION_KEYS = optionKeys<CosineScheduleOptions>()(['learningRate', 'totalIterations', 'minLearningRate']);
+
 function checkIteration(iteration: number): void {
   if (!(Number.isInteger(iteration) && iteration >= 0)) {
     throw new Error(`learning-rate schedule: iteration must be a non-negative integer, got ${iteration}`);
@@ -41,6 +47,8 @@ function checkIteration(iteration: number): void {
 
 /** lr * gamma^floor(i / stepSize), as PyTorch's StepLR. */
 export function stepSchedule(options: StepScheduleOptions): LearningRateSchedule {
+  if (options == null) throw new Error('stepSchedule: expected options with learningRate and stepSize');
+  checkOptionKeys(options, STEP_SCHEDULE_OPTION_KEYS, 'stepSchedule');
   const { learningRate, stepSize, gamma = 0.1 } = options;
   if (!(learningRate > 0 && Number.isFinite(learningRate))) throw new Error(`stepSchedule: learningRate must be positive, got ${learningRate}`);
   if (!(Number.isInteger(stepSize) && stepSize >= 1)) throw new Error(`stepSchedule: stepSize must be a positive integer, got ${stepSize}`);
@@ -53,6 +61,8 @@ export function stepSchedule(options: StepScheduleOptions): LearningRateSchedule
 
 /** lrMin + (lr - lrMin)(1 + cos(pi min(i, T) / T)) / 2, as PyTorch's CosineAnnealingLR over one half period. */
 export function cosineSchedule(options: CosineScheduleOptions): LearningRateSchedule {
+  if (options == null) throw new Error('cosineSchedule: expected options with learningRate and totalIterations');
+  checkOptionKeys(options, COSINE_SCHEDULE_OPTION_KEYS, 'cosineSchedule');
   const { learningRate, totalIterations, minLearningRate = 0 } = options;
   if (!(learningRate > 0 && Number.isFinite(learningRate))) throw new Error(`cosineSchedule: learningRate must be positive, got ${learningRate}`);
   if (!(totalIterations > 0 && Number.isFinite(totalIterations))) {

@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { SeededRandom } from '../random.js';
+import { checkOptionKeys, optionKeys } from '../validation/options.js';
 
 /** Options of {@link perturbPoses}. */
 export interface PerturbPosesOptions {
@@ -17,6 +18,9 @@ export interface PerturbPosesOptions {
   seed?: number;
 }
 
+/** The keys of {@link PerturbPosesOptions}. */
+export const PERTURB_POSES_OPTION_KEYS = optionKeys<PerturbPosesOptions>()(['count', 'maxRotation', 'maxTranslation', 'seed']);
+
 /**
  * `count` perturbed copies of one pose given by its parameters (`rotation`: k numbers of any
  * parameterization, `translation`: 3 numbers): `[count, k]` and `[count, 3]` tensors.
@@ -26,6 +30,8 @@ export interface PerturbPosesOptions {
  * ```
  */
 export function perturbPoses(rotation: readonly number[], translation: readonly number[], options: PerturbPosesOptions): { rotation: tf.Tensor2D; translation: tf.Tensor2D } {
+  if (options == null) throw new Error('perturbPoses: expected options with the count of poses');
+  checkOptionKeys(options, PERTURB_POSES_OPTION_KEYS, 'perturbPoses');
   const { count } = options;
   if (!Number.isInteger(count) || count < 1) throw new Error(`perturbPoses: count: expected a positive integer, got ${String(count)}`);
   const isFiniteList = (v: unknown, n?: number) => Array.isArray(v) && v.length > 0 && (n === undefined || v.length === n) && v.every((x) => typeof x === 'number' && Number.isFinite(x));

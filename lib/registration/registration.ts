@@ -18,10 +18,12 @@
 import * as tf from '@tensorflow/tfjs';
 import type { DRR, ForwardOptions } from '../drr.js';
 import type { DetectorOptions } from '../geometry/detector.js';
-import { checkParameterization, checkRotation, type Parameterization } from '../geometry/parameterizations.js';
-import { convert, type ConvertOptions } from '../geometry/pose.js';
+import { checkParameterization, checkPoseTensor, checkRotation, type Parameterization } from '../geometry/parameterizations.js';
+import { CONVERT_OPTION_KEYS, convert, type ConvertOptions } from '../geometry/pose.js';
+import { assertFinite, assertNotDisposed } from '../geometry/validation.js';
 import { GroupedOptimizer } from '../optim/grouped_optimizer.js';
-import { Lbfgs, type LbfgsOptions } from '../optim/lbfgs.js';
+import { LBFGS_OPTION_KEYS, Lbfgs, type LbfgsOptions } from '../optim/lbfgs.js';
+import { checkOptionKeys, optionKeys } from '../validation/options.js';
 import type { LearningRateSchedule } from '../optim/lr_schedule.js';
 import { multiscaleNccLoss, type RegistrationLoss } from './registration_loss.js';
 import { resampleTarget } from './target_pyramid.js';
@@ -41,7 +43,7 @@ export interface RegistrationOptions extends ConvertOptions {
   optimizer?: RegistrationOptimizer;
   /** Learning rates of the rotation and translation parameters (adam, sgd, momentum). Defaults 1e-2 and 1 (DiffDRR's tutorial). */
   learningRate?: { rotation?: number; translation?: number };
-  /** Momentum of the 'momentum' optimizer. Default 0.9. */
+  /** Momentum of the 'momentum' optimizer, in [0, 1). Default 0.9. */
   momentum?: number;
   /** Learning-rate schedules per group (adam, sgd, momentum); they replace the learning rates above. Default none. */
   schedule?: { rotation?: LearningRateSchedule; translation?: LearningRateSchedule };
@@ -50,6 +52,14 @@ export interface RegistrationOptions extends ConvertOptions {
   /** Rendering options passed to `DRR.forward` (trilinear `nPoints`, `alphamin`, `alphamax`). Default none. */
   render?: Pick<ForwardOptions, 'nPoints' | 'alphamin' | 'alphamax'>;
 }
+
+/** The keys of {@link RegistrationOptions} (and of its nested objects). */
+export const REGISTRATION_OPTION_KEYS = optionKeys<RegistrationOptions>()([
+  ...CONVERT_OPTION_KEYS, 'rotation', 'translation', 'loss', 'optimizer', 'learningRate', 'momentum', 'schedule', 'lbfgs', 'render',
+]);
+const GROUP_KEYS = optionKeys<NonNullable<RegistrationOptions['learningRate']>>()(['rotation', 'translation']);
+const RENDER_KEYS = optionKeys<NonNullable<RegistrationOptions['render']>>()(['nPoints', 'alphamin', 'alphamax']);
+const REGISTRATION_LBFGS_KEYS = LBFGS_OPTION_KEYS.filter((k) => k !== 'maxIterations');
 
 /** One optimization step of a {@link Registration}. */
 export interface RegistrationStep {
@@ -84,6 +94,9 @@ export interface RunOptions {
   /** Called after every step; return 'stop' to end the run (and may call {@link Registration.freeze}). */
   onStep?: StepCallback;
 }
+
+/** The keys of {@link RunOptions}. */
+export const RUN_OPTION_KEYS = optionKeys<RunOptions>()(['iterations', 'scales', 'tolerance', 'onStep']);
 
 /** Outcome of {@link Registration.run}. */
 export interface RegistrationResult {
@@ -132,6 +145,12 @@ export class Registration {
    */
   constructor(drr: DRR, target: tf.Tensor, options: RegistrationOptions) {
     if (drr == null || typeof drr.forward !== 'function') throw new Error('Registration: drr: expected a DRR');
+    if (options == null) throw new Error('Registration: expected options with the initial rotation and translation');
+    checkOptionKeys(options, REGISTRATION_OPTION_KEYS, 'new Registration');
+    checkOptionKeys(options.learningRate, GROUP_KEYS, 'new Registration: learningRate');
+    checkOptionKeys(options.schedule, GROUP_KEYS, 'new Registration: schedule');
+    checkOptionKeys(options.render, RENDER_KEYS, 'new Registration: render');
+    checkOptionKeys(options.lbfgs, REGISTRATION_LBFGS_KEYS, 'new Registration: lbfgs');
     const parameterization: Parameterization = checkParameterization(options?.parameterization ?? 'euler_angles');
     if (parameterization === 'matrix') throw new Error("Registration: parameterization 'matrix' has no rigid parameters to optimize; use e.g. 'euler_angles', 'quaternion', 'rotation_6d' or 'se3_log_map'");
     const { rotation, translation } = options;
@@ -141,16 +160,22 @@ export class Registration {
     if (!(translation instanceof tf.Tensor) || translation.rank !== 2 || translation.shape[0] !== b || translation.shape[1] !== 3) {
       throw new Error(`Registration: translation: expected shape [${b}, 3], got ${translation instanceof tf.Tensor ? `[${translation.shape.join(', ')}]` : typeof translation}`);
     }
+    checkPoseTensor(translation, 'Registration: translation');
+    assertFinite(translation, 'Registration: translation');
     const { height, width } = drr.detector;
     if (!(target instanceof tf.Tensor) || target.rank !== 4 || (target.shape[0] !== b && target.shape[0] !== 1) || target.shape[2] !== height || target.shape[3] !== width) {
       throw new Error(`Registration: target: expected shape [${b} or 1, C, ${height}, ${width}] (the DRR's detector), got ${target instanceof tf.Tensor ? `[${target.shape.join(', ')}]` : typeof target}`);
     }
+    assertNotDisposed(target, 'Registration: target');
+    assertFinite(target, 'Registration: target');
     const optimizer = options.optimizer ?? 'adam';
     if (!['adam', 'sgd', 'momentum', 'lbfgs'].includes(optimizer)) throw new Error(`Registration: optimizer: expected 'adam', 'sgd', 'momentum' or 'lbfgs', got ${JSON.stringify(optimizer)}`);
     const rates = { ...DEFAULT_LEARNING_RATE, ...options.learningRate };
     for (const [name, lr] of Object.entries(rates)) {
       if (!(typeof lr === 'number' && lr > 0 && Number.isFinite(lr))) throw new Error(`Registration: learningRate.${name}: expected a finite number > 0, got ${String(lr)}`);
     }
+    const momentum = options.momentum ?? 0.9;
+    if (!(typeof momentum === 'number' && momentum >= 0 && momentum < 1)) throw new Error(`Registration: momentum: expected a number in [0, 1), got ${String(options.momentum)}`);
 
     this.drr = drr;
     this.batchSize = b;
@@ -181,7 +206,7 @@ export class Registration {
       const make = (lr: number): tf.Optimizer => {
         if (optimizer === 'adam') return tf.train.adam(lr);
         if (optimizer === 'sgd') return tf.train.sgd(lr);
-        return tf.train.momentum(lr, options.momentum ?? 0.9);
+        return tf.train.momentum(lr, momentum);
       };
       this.lbfgs = null;
       this.grouped = new GroupedOptimizer([
@@ -280,6 +305,7 @@ export class Registration {
   /** Runs the optimization over the scales (see {@link RunOptions}); restores the full-size detector at the end. */
   async run(options: RunOptions = {}): Promise<RegistrationResult> {
     this.checkAlive();
+    checkOptionKeys(options, RUN_OPTION_KEYS, 'Registration.run');
     const iterations = options.iterations ?? 100;
     if (!(Number.isInteger(iterations) && iterations >= 1)) throw new Error(`run: iterations: expected a positive integer, got ${String(options.iterations)}`);
     const scales = options.scales ?? [1];

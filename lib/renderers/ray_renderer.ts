@@ -21,6 +21,11 @@ export type RayIntegrator = (source: tf.Tensor2D, target: tf.Tensor2D) => tf.Ten
 
 const useFused = (implementation: Implementation, registered: boolean) => implementation === 'fused' || (implementation === 'auto' && registered);
 
+/** Whether `renderer` runs as its tensor-op reference with `implementation` on the active backend. */
+export function rendersWithReference(renderer: 'siddon' | 'trilinear', implementation: Implementation): boolean {
+  return !useFused(implementation, renderer === 'siddon' ? hasFusedSiddon() : hasFusedTrilinear());
+}
+
 /** Siddon's exact line integrals through the voxel grid. */
 export function siddonIntegrator(density: tf.Tensor3D, options: SiddonOptions, implementation: Implementation): RayIntegrator {
   const fused = useFused(implementation, hasFusedSiddon());

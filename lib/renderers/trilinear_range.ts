@@ -50,6 +50,9 @@ function assertRangeInputs(shape: readonly [number, number, number], source: tf.
   for (const [name, value] of [['alphamin', options.alphamin], ['alphamax', options.alphamax]] as const) {
     if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value))) throw new Error(`${name}: expected a finite number, got ${String(value)}`);
   }
+  if (options.alphamin !== undefined && options.alphamax !== undefined && !(options.alphamin < options.alphamax)) {
+    throw new Error(`alphamin, alphamax: expected alphamin < alphamax, got ${options.alphamin}, ${options.alphamax}`);
+  }
   const implementation = options.implementation ?? 'auto';
   if (!['auto', 'fused', 'reference'].includes(implementation)) {
     throw new Error(`implementation: expected 'auto', 'fused' or 'reference', got ${JSON.stringify(implementation)}`);

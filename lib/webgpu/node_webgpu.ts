@@ -15,6 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { recordWebGPUError, takeWebGPUErrors } from '../../kernels/webgpu/webgpu_checks.js';
+import { checkOptionKeys, optionKeys } from '../validation/options.js';
 
 export { takeWebGPUErrors };
 
@@ -25,6 +26,9 @@ export interface NodeWebGPUOptions {
   /** Adapter feature level (Node only): 'compatibility' for Dawn's OpenGL ES backend. Default: WebGPU's default, 'core'. */
   featureLevel?: 'core' | 'compatibility';
 }
+
+/** The keys of {@link NodeWebGPUOptions}. */
+export const NODE_WEBGPU_OPTION_KEYS = optionKeys<NodeWebGPUOptions>()(['dawnOptions', 'featureLevel']);
 
 /** What {@link initNodeWebGPU} found. */
 export interface WebGPUAdapterSummary {
@@ -138,6 +142,7 @@ function watchDevice(device: DeviceLike): void {
  *   end up on the webgpu backend.
  */
 export async function initNodeWebGPU(options: NodeWebGPUOptions = {}): Promise<WebGPUAdapterSummary> {
+  checkOptionKeys(options, NODE_WEBGPU_OPTION_KEYS, 'initNodeWebGPU');
   const gpu = await navigatorGpu(options);
   const adapter = await gpu.requestAdapter();
   if (!adapter) {

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
 import * as tf from '@tensorflow/tfjs';
 import { decode, encode } from 'fast-png';
 import { parseRegisterArgs, runRegister, type RegisterOptions, type RegisterResult } from '../../lib/cli/register_command.js';
@@ -158,6 +159,21 @@ describe('readTargetImage', () => {
     const t = await readTargetImage(path);
     expect([t.height, t.width]).toEqual([3, 2]);
     expect(Array.from(t.data)).toEqual([1, 4, 2, 5, 3, 6]);
+  });
+
+  test('NIfTI: the voxel sizes are ignored, whatever they are', async () => {
+    const path = join(dir, 'tiny_pixels.nii');
+    writeFileSync(path, niftiBytes({ dims: [3, 2], values: [1, 2, 3, 4, 5, 6], pixdim: [1, 1e-9, NaN, 0] }));
+    expect(Array.from((await readTargetImage(path)).data)).toEqual([1, 4, 2, 5, 3, 6]);
+  });
+
+  test('a gzip bomb (a 3x2 image header over 64 MiB of zeros) is refused without inflating it', async () => {
+    const image = niftiBytes({ dims: [3, 2], values: [1, 2, 3, 4, 5, 6] });
+    const bomb = new Uint8Array(image.length + (64 << 20));
+    bomb.set(image);
+    const path = join(dir, 'bomb.nii.gz');
+    writeFileSync(path, gzipSync(bomb));
+    await expect(readTargetImage(path)).rejects.toThrow(`target ${path}: the gzip data inflates to more than`);
   });
 
   test('a volume, a file that is neither PNG nor NIfTI, and a missing file are refused', async () => {

@@ -134,7 +134,7 @@ describe('bad input gets a clear error naming the field', () => {
     [{ renderer: 'raytrace' }, /renderer: expected 'siddon'/],
     [{ reducefn: 'min' }, /reducefn: expected 'sum' or 'max', got "min"/],
     [{ pSubsample: 0 }, /pSubsample: expected a fraction in \(0, 1\], got 0/],
-    [{ pSubsample: 0.5, subsampleSeed: 1.5 }, /seed: expected an integer, got 1.5/],
+    [{ pSubsample: 0.5, subsampleSeed: 1.5 }, /subsampleSeed: expected an integer, got 1.5/],
     [{ alphaMin: 1, alphaMax: 0 }, /alphaMin, alphaMax: expected numbers with alphaMin < alphaMax/],
   ])('DRR options %p', (bad, message) => {
     const s = tiny();

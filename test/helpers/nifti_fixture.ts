@@ -1,7 +1,7 @@
 /**
  * Writes synthetic single-file NIfTI bytes for tests: NIfTI-1 (348-byte header + 4-byte extension
  * flag, data at 352) or NIfTI-2 (540 + 4, data at 544), any datatype, dims, pixdim, sform, qform
- * and scaling, little- or big-endian, optionally gzipped.
+ * and scaling, little- or big-endian, optionally with raw extension bytes, optionally gzipped.
  */
 import { gzipSync } from 'node:zlib';
 
@@ -45,6 +45,13 @@ export interface NiftiFixture {
   voxOffset?: number;
   /** Override the magic string (4 bytes for NIfTI-1, first 4 of 8 for NIfTI-2). */
   magic?: string;
+  /**
+   * Raw bytes written after the 4 extension-flag bytes (an extension chain: `esize`, `ecode`,
+   * data, ...); the data and the default `vox_offset` move after them. Default none.
+   */
+  extension?: Uint8Array;
+  /** Byte `extension[0]` of the flag. Default 1 when `extension` is given, else 0. */
+  extensionFlag?: number;
   /** Gzip the result. Default false. */
   gzip?: boolean;
 }
@@ -54,7 +61,7 @@ export function niftiBytes(f: NiftiFixture): Uint8Array {
   const v2 = f.version === 2;
   const le = f.littleEndian ?? true;
   const headerSize = v2 ? 540 : 348;
-  const dataOffset = headerSize + 4;
+  const dataOffset = headerSize + 4 + (f.extension?.length ?? 0);
   const code = typeof f.datatype === 'number' ? f.datatype : DATATYPE_CODES[f.datatype ?? 'float32'];
   const name = typeof f.datatype === 'number' ? undefined : f.datatype ?? 'float32';
   const bpv = name ? BYTES[name] : f.bytesPerVoxel ?? 4;
@@ -100,6 +107,8 @@ export function niftiBytes(f: NiftiFixture): Uint8Array {
     srow.flat().forEach((s, n) => view.setFloat32(280 + 4 * n, s, le));
     ascii(344, f.magic ?? 'n+1\0');
   }
+  out[headerSize] = f.extensionFlag ?? (f.extension ? 1 : 0);
+  if (f.extension) out.set(f.extension, headerSize + 4);
   if (name) {
     const write = WRITERS[name];
     for (let n = 0; n < count; n++) write(view, dataOffset + n * bpv, values[n], le);

@@ -91,7 +91,7 @@ describe('readNifti rejects bad files with the file name and the problem', () =>
 
   test('non-finite sform', async () => {
     const path = await fixtureFile('nan_sform.nii', { dims: [2, 2, 2], sformCode: 1, srow: [[1, 0, 0, NaN], [0, 1, 0, 0], [0, 0, 1, 0]] });
-    await expectReadError(path, /invalid sform affine: matrix has non-finite entries/);
+    await expectReadError(path, /srow_x\[3\] = NaN: expected a finite number/);
   });
 
   test('singular sform', async () => {
@@ -100,7 +100,7 @@ describe('readNifti rejects bad files with the file name and the problem', () =>
   });
 
   test('non-finite pixdim in the pixdim fallback', async () => {
-    await expectReadError(await fixtureFile('nan_pixdim.nii', { dims: [2, 2, 2], pixdim: [1, 1, NaN, 1] }), /invalid pixdim affine: matrix has non-finite entries/);
+    await expectReadError(await fixtureFile('nan_pixdim.nii', { dims: [2, 2, 2], pixdim: [1, 1, NaN, 1] }), /pixdim\[2\] = NaN: expected a finite number/);
   });
 
   test('qform quaternion with norm > 1', async () => {
@@ -137,6 +137,12 @@ describe('read rejects bad options and mismatched labelmaps', () => {
     const volume = await fixtureFile('ras.nii', { dims: [2, 2, 2], sformCode: 1 });
     const seg = await fixtureFile('las_seg.nii', { dims: [2, 2, 2], datatype: 'uint8', sformCode: 1, srow: [[-1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]] });
     await expect(read(volume, { labelmap: seg })).rejects.toThrow(`read: labelmap ${seg} is oriented LAS but the volume ${volume} is oriented RAS`);
+  });
+
+  test('a labelmap with a NaN label: names the labelmap file and the voxel', async () => {
+    const volume = await fixtureFile('ct_222.nii', { dims: [2, 2, 2], values: [-1000, 0, 100, 200, 300, 400, 500, 600] });
+    const seg = await fixtureFile('nan_seg.nii', { dims: [2, 2, 2], values: [0, 1, 0, 1, 0, NaN, 0, 1] });
+    await expect(read(volume, { labelmap: seg })).rejects.toThrow(`read: labelmap ${seg}: voxel (i, j, k) = (1, 0, 1) has label NaN; expected finite labels`);
   });
 
   test('a missing labelmap file is named', async () => {
