@@ -1,32 +1,16 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import * as tf from '@tensorflow/tfjs';
 import { exampleDataPath, loadExampleCt, type ExampleDataName } from '../../lib/io/example_ct.js';
 import { huToDensity } from '../../lib/io/hu_to_density.js';
 import { readNifti } from '../../lib/io/nifti_file.js';
 import { read, type ReadOptions } from '../../lib/io/read.js';
+import { tempFolder } from '../helpers/temp_folder.js';
 import { niftiBytes, type NiftiFixture } from '../helpers/nifti_fixture.js';
 
 const dataPath = (name: string) => fileURLToPath(new URL(`../../data/${name}.nii.gz`, import.meta.url));
 
-let dir: string;
-beforeAll(async () => {
-  tf.enableProdMode();
-  await tf.setBackend('cpu');
-  dir = await mkdtemp(join(tmpdir(), 'tfdrr-bad-input-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-/** Writes `bytes` to a temp file and returns its path. */
-async function file(name: string, bytes: Uint8Array): Promise<string> {
-  const path = join(dir, name);
-  await writeFile(path, bytes);
-  return path;
-}
+const folder = tempFolder('tfdrr-bad-input-');
+const file = folder.file;
 
 async function fixtureFile(name: string, f: NiftiFixture): Promise<string> {
   return file(name, niftiBytes(f));
@@ -45,7 +29,7 @@ async function expectReadError(path: string, problem: RegExp) {
 
 describe('readNifti rejects bad files with the file name and the problem', () => {
   test('missing file', async () => {
-    await expectReadError(join(dir, 'does_not_exist.nii.gz'), /cannot read the file.*ENOENT/);
+    await expectReadError(folder.path('does_not_exist.nii.gz'), /cannot read the file.*ENOENT/);
   });
 
   test('not NIfTI (bad magic)', async () => {
@@ -146,7 +130,7 @@ describe('read rejects bad options and mismatched labelmaps', () => {
   });
 
   test('a missing labelmap file is named', async () => {
-    const missing = join(dir, 'no_seg.nii.gz');
+    const missing = folder.path('no_seg.nii.gz');
     await reject({ labelmap: missing }, new RegExp(`readNifti\\(${missing}\\): cannot read the file`));
   });
 

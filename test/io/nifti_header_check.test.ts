@@ -5,36 +5,20 @@
  * both byte orders.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
-import * as tf from '@tensorflow/tfjs';
 import fc from 'fast-check';
 import { MAX_EXTENSIONS } from '../../lib/io/nifti_header_check.js';
 import { readNifti } from '../../lib/io/nifti_file.js';
 import { read } from '../../lib/io/read.js';
 import { niftiBytes, type NiftiFixture } from '../helpers/nifti_fixture.js';
+import { tempFolder } from '../helpers/temp_folder.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CHILD = fileURLToPath(new URL('../helpers/read_nifti_child.ts', import.meta.url));
 
-let dir: string;
-beforeAll(async () => {
-  tf.enableProdMode();
-  await tf.setBackend('cpu');
-  dir = await mkdtemp(join(tmpdir(), 'tfdrr-hostile-nifti-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-async function file(name: string, bytes: Uint8Array): Promise<string> {
-  const path = join(dir, name);
-  await writeFile(path, bytes);
-  return path;
-}
+const folder = tempFolder('tfdrr-hostile-nifti-');
+const file = folder.file;
 
 /** The error readNifti(path) rejects with (fails the test if it resolves). */
 async function readError(path: string): Promise<Error> {
