@@ -173,8 +173,10 @@ export class DRR {
     checkDetectorMemory(this.currentDetector, 'new DRR');
     if (options.subsampleSeed !== undefined && !Number.isInteger(options.subsampleSeed)) throw new Error(`subsampleSeed: expected an integer, got ${String(options.subsampleSeed)}`);
     if (options.pSubsample !== undefined) this.subsampler = new PixelSubsampler(this.detector.numPixels, options.pSubsample, options.subsampleSeed ?? 0);
-    // last: the only tensors the DRR holds, made once every check has passed
+    // last: the only tensors the DRR holds, made once every check has passed; kept, so that a DRR
+    // made inside a tf.tidy (a DRRLayer built by its first call) outlives it
     this.targetsCam = tf.tidy(() => cameraTargets(this.detector.targets()));
+    cameraTargetTensors(this.targetsCam).forEach((t) => tf.keep(t));
   }
 
   /**
@@ -370,6 +372,7 @@ export class DRR {
     }
     checkDetectorMemory(next, 'DRR.setIntrinsics');
     const targets = tf.tidy(() => cameraTargets(next.targets()));
+    cameraTargetTensors(targets).forEach((t) => tf.keep(t));
     tf.dispose(cameraTargetTensors(this.targetsCam));
     this.targetsCam = targets;
     this.currentDetector = next;

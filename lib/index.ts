@@ -68,3 +68,6 @@ export { multiscaleNccLoss, type RegistrationLoss } from './registration/registr
 export { perturbPoses, type PerturbPosesOptions } from './registration/perturb_poses.js';
 export { poseErrors, type PoseErrors } from './registration/pose_errors.js';
 export { resampleTarget } from './registration/target_pyramid.js';
+export { DRRLayer } from './models/drr_layer.js';
+export { type DRRLayerArgs, type DRRLayerOptions, type DRRLayerGeometry, type DataFormat, type DensityConstraint, type LayerParameterization } from './models/drr_layer_config.js';
+export { fileSystem, FileSystemHandler } from './io/file_system_handler.js';

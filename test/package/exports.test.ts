@@ -11,7 +11,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const entryPoints = ['dist/cjs/index.cjs', 'dist/esm/lib/index.js'];
 const missing = entryPoints.filter((p) => !existsSync(join(root, p)));
-const names = ['DRR', 'read', 'loadExampleCt', 'saveImage'];
+const names = ['DRR', 'read', 'loadExampleCt', 'saveImage', 'DRRLayer', 'fileSystem'];
 const expected = names.map((name) => `${name}:function`).join(' ');
 /** Prints `name:typeof` for each expected export of the module `m`. */
 const report = `console.log(${JSON.stringify(names)}.map((k) => k + ':' + typeof m[k]).join(' '))`;
@@ -39,6 +39,12 @@ describe(`package exports${missing.length > 0 ? ' (skipped: dist/ is missing, ru
   maybeTest("import('tfdrr') loads the ES modules", () => {
     const out = node(['--input-type=module', '-e', `const m = await import('tfdrr'); ${report}`]);
     expect(out.split('\n').pop()).toBe(expected);
+  });
+
+  maybeTest('importing tfdrr registers DRRLayer with tf.serialization (CommonJS and ES modules)', () => {
+    const registered = "console.log(tf.serialization.SerializationMap.getMap().classNameMap.DRRLayer?.[0] === m.DRRLayer)";
+    expect(node(['-e', `const tf = require('@tensorflow/tfjs'); const m = require('tfdrr'); ${registered}`]).split('\n').pop()).toBe('true');
+    expect(node(['--input-type=module', '-e', `const tf = await import('@tensorflow/tfjs'); const m = await import('tfdrr'); ${registered}`]).split('\n').pop()).toBe('true');
   });
 
   maybeTest('require.resolve and import.meta.resolve pick the right files', () => {
