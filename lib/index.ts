@@ -50,6 +50,10 @@ export { encodeGif, saveGif, type GifFrame, type GifNormalization, type GifOptio
 export { sideBySide, overlayImages, overlayPngBytes, saveOverlayPng, type SideBySideOptions } from './image/overlay.js';
 export { lossCurveSvg, saveLossCurve, type LossCurveOptions, type LossRun } from './image/loss_curve.js';
 export { Siddon, SiddonGradDensity, SiddonGradRays, Trilinear, TrilinearGradDensity, TrilinearGradRays, TrilinearRange, TrilinearRangeGrad, type SiddonAttrs, type SiddonInputs, type SiddonReduce, type TrilinearAttrs, type TrilinearInputs, type TrilinearRangeAttrs, type TrilinearRangeInputs } from '../kernels/kernel_names.js';
+export {
+  MultiscaleNcc, MultiscaleNccGrad, GradientNcc, GradientNccGrad, MutualInformation, MutualInformationGrad, ImageScaleGradient,
+  type MultiscaleNccAttrs, type MultiscaleNccInputs, type GradientNccAttrs, type MutualInformationAttrs, type ImageMetricGradInputs, type ImageScaleGradientInputs,
+} from '../kernels/kernel_names.js';
 export { setNumThreads, getNumThreads, disposeThreadPool } from '../kernels/threads/index.js';
 export { initNodeWebGPU, takeWebGPUErrors, type NodeWebGPUOptions, type WebGPUAdapterSummary } from './webgpu/node_webgpu.js';
 export { Lbfgs, type LbfgsOptions, type LbfgsResult, type LbfgsStopReason } from './optim/lbfgs.js';
@@ -57,10 +61,16 @@ export { GroupedOptimizer, type ParameterGroup } from './optim/grouped_optimizer
 export {
   stepSchedule, cosineSchedule, setLearningRate, getLearningRate, type LearningRateSchedule, type StepScheduleOptions, type CosineScheduleOptions,
 } from './optim/lr_schedule.js';
-export { normalizedCrossCorrelation2d, type NormalizedCrossCorrelationOptions } from './metrics/normalized_cross_correlation.js';
-export { multiscaleNormalizedCrossCorrelation2d, type MultiscaleNormalizedCrossCorrelationOptions } from './metrics/multiscale_normalized_cross_correlation.js';
-export { gradientNormalizedCrossCorrelation2d, sobelGradients, type GradientNormalizedCrossCorrelationOptions } from './metrics/gradient_normalized_cross_correlation.js';
-export { mutualInformation, type MutualInformationOptions } from './metrics/mutual_information.js';
+export { normalizedCrossCorrelation2d, normalizedCrossCorrelation2dReference, type NormalizedCrossCorrelationOptions } from './metrics/normalized_cross_correlation.js';
+export {
+  multiscaleNormalizedCrossCorrelation2d, multiscaleNormalizedCrossCorrelation2dReference, type MultiscaleNormalizedCrossCorrelationOptions,
+} from './metrics/multiscale_normalized_cross_correlation.js';
+export {
+  gradientNormalizedCrossCorrelation2d, gradientNormalizedCrossCorrelation2dReference, sobelGradients, type GradientNormalizedCrossCorrelationOptions,
+} from './metrics/gradient_normalized_cross_correlation.js';
+export { mutualInformation, mutualInformationReference, type MutualInformationOptions } from './metrics/mutual_information.js';
+export { type MetricImplementation } from './metrics/images.js';
+export { multiscaleNcc, gradientNcc, mutualInformationFused, hasFusedKernel } from './ops/image_metrics.js';
 export {
   Registration, type RegistrationOptions, type RegistrationOptimizer, type RegistrationResult, type RegistrationStep, type RunOptions, type StepCallback,
 } from './registration/registration.js';

